@@ -32,7 +32,9 @@ impl std::str::FromStr for Era {
         match text {
             "legacy2015" => Ok(Self::Legacy2015),
             "smartqq2018" => Ok(Self::Smartqq2018),
-            other => Err(format!("unknown profile {other:?} (expected legacy2015 or smartqq2018)")),
+            other => Err(format!(
+                "unknown profile {other:?} (expected legacy2015 or smartqq2018)"
+            )),
         }
     }
 }
@@ -62,12 +64,20 @@ pub struct Envelope<T> {
 impl<T> Envelope<T> {
     /// A success envelope.
     pub fn ok(result: T) -> Self {
-        Self { retcode: Retcode::OK, result: Some(result), errmsg: None }
+        Self {
+            retcode: Retcode::OK,
+            result: Some(result),
+            errmsg: None,
+        }
     }
 
     /// A failure envelope with the era's usual `errmsg`.
     pub fn error(retcode: Retcode) -> Self {
-        Self { retcode, result: None, errmsg: Some("error".to_owned()) }
+        Self {
+            retcode,
+            result: None,
+            errmsg: Some("error".to_owned()),
+        }
     }
 }
 
@@ -100,12 +110,16 @@ impl ReplyError {
 pub fn parse_result<T: DeserializeOwned>(body: &[u8]) -> Result<T, ReplyError> {
     // Read the retcode first, so an error body never fails on a missing or odd `result`.
     let value: Value = serde_json::from_slice(body).map_err(ReplyError::Shape)?;
-    let retcode: Retcode = serde_json::from_value(value.get("retcode").cloned().unwrap_or(Value::Null))
-        .map_err(ReplyError::Shape)?;
+    let retcode: Retcode =
+        serde_json::from_value(value.get("retcode").cloned().unwrap_or(Value::Null))
+            .map_err(ReplyError::Shape)?;
     if retcode != Retcode::OK {
         return Err(ReplyError::Retcode(retcode));
     }
-    let result = value.get("result").cloned().ok_or(ReplyError::MissingResult)?;
+    let result = value
+        .get("result")
+        .cloned()
+        .ok_or(ReplyError::MissingResult)?;
     serde_json::from_value(result).map_err(ReplyError::Shape)
 }
 
@@ -129,6 +143,9 @@ pub struct Login2Request {
     /// `online`, `away`, `busy`, `silent`, `hidden`, `callme` or `offline`.
     #[serde(default = "online")]
     pub status: String,
+    /// `""` in a relink request (spec §3.6); absent in a first login.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
 }
 
 fn online() -> String {
@@ -680,7 +697,9 @@ pub struct DiscussionInfoResult {
 }
 
 /// Status values of `login2` and `change_status2` (§3.6).
-pub const STATUSES: [&str; 7] = ["online", "away", "busy", "silent", "hidden", "callme", "offline"];
+pub const STATUSES: [&str; 7] = [
+    "online", "away", "busy", "silent", "hidden", "callme", "offline",
+];
 
 /// The numeric `stat` for a status name (§7.5): 10 online, 20 offline, 30 away, …
 pub fn stat_for_status(status: &str) -> u32 {

@@ -80,16 +80,23 @@ impl Font {
             .get("style")
             .and_then(Value::as_array)
             .map(|flags| {
-                let flag = |i: usize| flags.get(i).and_then(Value::as_u64).unwrap_or(0).min(1) as u8;
+                let flag =
+                    |i: usize| flags.get(i).and_then(Value::as_u64).unwrap_or(0).min(1) as u8;
                 [flag(0), flag(1), flag(2)]
             })
             .unwrap_or(default.style);
 
         Self {
-            name: value.get("name").and_then(Value::as_str).map_or(default.name, str::to_owned),
+            name: value
+                .get("name")
+                .and_then(Value::as_str)
+                .map_or(default.name, str::to_owned),
             size: size.unwrap_or(default.size),
             style,
-            color: value.get("color").and_then(Value::as_str).map_or(default.color, str::to_owned),
+            color: value
+                .get("color")
+                .and_then(Value::as_str)
+                .map_or(default.color, str::to_owned),
         }
     }
 
@@ -116,16 +123,22 @@ impl ReceivedContent {
         let mut content = ReceivedContent::default();
         for element in elements {
             match element {
-                Value::String(text) => push_text(&mut content.segments, &decode_received_text(text)),
+                Value::String(text) => {
+                    push_text(&mut content.segments, &decode_received_text(text))
+                }
                 Value::Array(parts) => match parts.first().and_then(Value::as_str) {
                     Some("font") if content.font.is_none() => {
                         content.font = Some(Font::from_wire(parts.get(1).unwrap_or(&Value::Null)));
                     }
                     Some("face") => {
                         let id = parts.get(1).and_then(Value::as_u64).unwrap_or(0);
-                        content.segments.push(Segment::Face(u32::try_from(id).unwrap_or(u32::MAX)));
+                        content
+                            .segments
+                            .push(Segment::Face(u32::try_from(id).unwrap_or(u32::MAX)));
                     }
-                    Some("offpic" | "cface" | "pic" | "image") => content.segments.push(Segment::Image),
+                    Some("offpic" | "cface" | "pic" | "image") => {
+                        content.segments.push(Segment::Image)
+                    }
                     _ => {}
                 },
                 _ => {}
@@ -301,12 +314,19 @@ fn decode_entity(text: &str) -> Option<(char, usize)> {
 mod tests {
     use super::*;
 
-    const HOSTILE: &str = "He said \"hi\"\\ ok\nline2\r\n\ttab \u{2028}\u{2029} 🙂👨‍👩‍👧 中文 C:\\new\\table";
+    const HOSTILE: &str =
+        "He said \"hi\"\\ ok\nline2\r\n\ttab \u{2028}\u{2029} 🙂👨‍👩‍👧 中文 C:\\new\\table";
 
     #[test]
     fn outgoing_content_matches_the_spec_worked_example() {
-        let font = Font { name: "Arial".into(), ..Font::default() };
-        let segments = [Segment::text("He said \"hi\"\\ ok\nline2"), Segment::Face(14)];
+        let font = Font {
+            name: "Arial".into(),
+            ..Font::default()
+        };
+        let segments = [
+            Segment::text("He said \"hi\"\\ ok\nline2"),
+            Segment::Face(14),
+        ];
 
         let content = encode_outgoing(&segments, &font);
 
@@ -318,9 +338,14 @@ mod tests {
 
     #[test]
     fn outgoing_content_round_trips_hostile_text_byte_for_byte() {
-        let segments = vec![Segment::text(HOSTILE), Segment::Face(14), Segment::text(" end")];
+        let segments = vec![
+            Segment::text(HOSTILE),
+            Segment::Face(14),
+            Segment::text(" end"),
+        ];
 
-        let (decoded, font) = decode_outgoing(&encode_outgoing(&segments, &Font::default())).unwrap();
+        let (decoded, font) =
+            decode_outgoing(&encode_outgoing(&segments, &Font::default())).unwrap();
 
         assert_eq!(decoded, segments);
         assert_eq!(font, Some(Font::default()));
@@ -331,7 +356,10 @@ mod tests {
         assert_eq!(decode_outgoing("not json"), Err(ContentError::NotJson));
         assert_eq!(decode_outgoing("{}"), Err(ContentError::NotArray));
         assert_eq!(decode_outgoing("[1]"), Err(ContentError::BadElement(0)));
-        assert_eq!(decode_outgoing(r#"["a",["face",-1]]"#), Err(ContentError::BadElement(1)));
+        assert_eq!(
+            decode_outgoing(r#"["a",["face",-1]]"#),
+            Err(ContentError::BadElement(1))
+        );
     }
 
     #[test]
@@ -358,13 +386,17 @@ mod tests {
     #[test]
     fn received_font_alone_is_an_image_message() {
         let wire: Vec<Value> =
-            serde_json::from_str(r#"[["font",{"name":"宋体","size":"9","style":[1,0,0]}]]"#).unwrap();
+            serde_json::from_str(r#"[["font",{"name":"宋体","size":"9","style":[1,0,0]}]]"#)
+                .unwrap();
 
         let content = ReceivedContent::from_wire(&wire);
 
         assert_eq!(content.segments, vec![Segment::Image]);
         let font = content.font.unwrap();
-        assert_eq!((font.size, font.style, font.color.as_str()), (9, [1, 0, 0], "000000"));
+        assert_eq!(
+            (font.size, font.style, font.color.as_str()),
+            (9, [1, 0, 0], "000000")
+        );
     }
 
     #[test]
@@ -372,8 +404,14 @@ mod tests {
         assert_eq!(decode_received_text("&lt;tag&gt; &amp; x"), "<tag> & x");
         assert_eq!(decode_received_text("&amp;lt;"), "&lt;");
         assert_eq!(decode_received_text("a\r\nb\rc\nd"), "a\nb\nc\nd");
-        assert_eq!(decode_received_text("&#92;&#x1F642;&nbsp;&apos;&quot;"), "\\🙂\u{a0}'\"");
-        assert_eq!(decode_received_text("AT&T &unknown; &#xZZ; &"), "AT&T &unknown; &#xZZ; &");
+        assert_eq!(
+            decode_received_text("&#92;&#x1F642;&nbsp;&apos;&quot;"),
+            "\\🙂\u{a0}'\""
+        );
+        assert_eq!(
+            decode_received_text("AT&T &unknown; &#xZZ; &"),
+            "AT&T &unknown; &#xZZ; &"
+        );
     }
 
     #[test]

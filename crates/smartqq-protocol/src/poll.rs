@@ -9,7 +9,7 @@ use crate::ids::{ClientId, DiscussionId, Gid, GroupCode, QqNumber, Secret, Uin};
 use crate::retcode::{PollAction, Retcode};
 
 /// The `r` object of a SmartQQ `poll2` request (spec §5.1).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PollRequest {
     /// The current ptwebqq, or empty (the 2018 server wanted `""`).
     pub ptwebqq: Secret,
@@ -244,8 +244,13 @@ pub enum PollEvent {
     },
 }
 
-const LEGACY_NOTICES: [&str; 5] =
-    ["system_message", "sys_g_msg", "group_web_message", "notify_offfile", "file_message"];
+const LEGACY_NOTICES: [&str; 5] = [
+    "system_message",
+    "sys_g_msg",
+    "group_web_message",
+    "notify_offfile",
+    "file_message",
+];
 
 impl PollEvent {
     /// The element's `poll_type` string.
@@ -266,7 +271,10 @@ impl PollEvent {
     /// Decodes one `{"poll_type":…,"value":…}` element. Never fails: anything it cannot
     /// read becomes [`PollEvent::Unknown`].
     pub fn from_element(element: &Value) -> Self {
-        let poll_type = element.get("poll_type").and_then(Value::as_str).unwrap_or_default();
+        let poll_type = element
+            .get("poll_type")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
         let value = element.get("value").cloned().unwrap_or(Value::Null);
         let typed = match poll_type {
             "message" => serde_json::from_value(value.clone()).map(Self::Message),
@@ -275,7 +283,9 @@ impl PollEvent {
             "sess_message" => serde_json::from_value(value.clone()).map(Self::SessMessage),
             "kick_message" => serde_json::from_value(value.clone()).map(Self::Kick),
             "input_notify" => serde_json::from_value(value.clone()).map(Self::InputNotify),
-            "buddies_status_change" => serde_json::from_value(value.clone()).map(Self::StatusChange),
+            "buddies_status_change" => {
+                serde_json::from_value(value.clone()).map(Self::StatusChange)
+            }
             "shake_message" => serde_json::from_value(value.clone()).map(Self::Shake),
             other if LEGACY_NOTICES.contains(&other) => Ok(Self::LegacyNotice {
                 poll_type: other.to_owned(),
@@ -391,7 +401,9 @@ impl PollReply {
 
         Ok(match retcode.poll_action() {
             PollAction::Deliver => match value.get("result").and_then(Value::as_array) {
-                Some(elements) => Self::Events(elements.iter().map(PollEvent::from_element).collect()),
+                Some(elements) => {
+                    Self::Events(elements.iter().map(PollEvent::from_element).collect())
+                }
                 // 0 without `result` is the 2016-2018 idle answer, including the 2018
                 // `{"errmsg":"error","retcode":0,"retmsg":"ok"}`.
                 None => Self::Idle,
@@ -399,7 +411,10 @@ impl PollReply {
             PollAction::Idle => Self::Idle,
             PollAction::UpdatePtwebqq => match value.get("p").and_then(Value::as_str) {
                 Some(p) => Self::NewPtwebqq(Secret::new(p)),
-                None => Self::Failure { retcode, action: PollAction::Relogin },
+                None => Self::Failure {
+                    retcode,
+                    action: PollAction::Relogin,
+                },
             },
             action => Self::Failure { retcode, action },
         })
@@ -421,9 +436,13 @@ mod tests {
     fn spec_poll_body_decodes_every_element_in_order() {
         let reply = PollReply::parse(MIXED.as_bytes()).unwrap();
 
-        let PollReply::Events(events) = reply else { panic!("expected events, got {reply:?}") };
+        let PollReply::Events(events) = reply else {
+            panic!("expected events, got {reply:?}")
+        };
         assert_eq!(events.len(), 2);
-        let PollEvent::Message(message) = &events[0] else { panic!("expected a message") };
+        let PollEvent::Message(message) = &events[0] else {
+            panic!("expected a message")
+        };
         assert_eq!(message.from_uin, Uin(3_100_000_001));
         assert_eq!(events[0].content().unwrap().plain_text(), "hello there");
         assert!(matches!(&events[1], PollEvent::StatusChange(s) if s.status == "away"));
@@ -448,7 +467,11 @@ mod tests {
             r#"{"errmsg":"error","retcode":100012,"retmsg":"cmd[qconnect.0], errmsg[RecvTimeout], cost[60.002113481s]"}"#,
             r#"{"errmsg":"error","retcode":0,"retmsg":"ok"}"#,
         ] {
-            assert_eq!(PollReply::parse(body.as_bytes()).unwrap(), PollReply::Idle, "{body}");
+            assert_eq!(
+                PollReply::parse(body.as_bytes()).unwrap(),
+                PollReply::Idle,
+                "{body}"
+            );
         }
     }
 
@@ -462,25 +485,44 @@ mod tests {
         let expired = PollReply::parse(br#"{"errmsg":"error","retcode":103}"#).unwrap();
 
         assert!(matches!(rotated, PollReply::NewPtwebqq(p) if p.expose().starts_with("37c1")));
-        assert!(matches!(relink, PollReply::Failure { action: PollAction::Relink, .. }));
-        assert!(matches!(expired, PollReply::Failure { action: PollAction::Reregister, .. }));
+        assert!(matches!(
+            relink,
+            PollReply::Failure {
+                action: PollAction::Relink,
+                ..
+            }
+        ));
+        assert!(matches!(
+            expired,
+            PollReply::Failure {
+                action: PollAction::Reregister,
+                ..
+            }
+        ));
     }
 
     #[test]
     fn unknown_and_malformed_elements_are_kept() {
         let body = br#"{"retcode":0,"result":[{"poll_type":"tips","value":{"x":1}},{"poll_type":"message","value":{"from_uin":"oops"}},{"poll_type":"sys_g_msg","value":{"type":"group_join","gcode":7001}}]}"#;
 
-        let PollReply::Events(events) = PollReply::parse(body).unwrap() else { panic!("expected events") };
+        let PollReply::Events(events) = PollReply::parse(body).unwrap() else {
+            panic!("expected events")
+        };
 
         assert!(matches!(&events[0], PollEvent::Unknown { poll_type, .. } if poll_type == "tips"));
-        assert!(matches!(&events[1], PollEvent::Unknown { poll_type, .. } if poll_type == "message"));
-        let PollEvent::LegacyNotice { notice, .. } = &events[2] else { panic!("expected a notice") };
+        assert!(
+            matches!(&events[1], PollEvent::Unknown { poll_type, .. } if poll_type == "message")
+        );
+        let PollEvent::LegacyNotice { notice, .. } = &events[2] else {
+            panic!("expected a notice")
+        };
         assert_eq!(notice.notice_type(), Some("group_join"));
     }
 
     #[test]
     fn html_gateway_pages_are_not_json() {
-        let error = PollReply::parse(b"<html><body>504 Gateway Time-out</body></html>").unwrap_err();
+        let error =
+            PollReply::parse(b"<html><body>504 Gateway Time-out</body></html>").unwrap_err();
 
         assert!(matches!(error, PollDecodeError::NotJson(_)));
     }

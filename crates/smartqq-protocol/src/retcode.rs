@@ -173,10 +173,22 @@ mod tests {
             (br#"{"retcode":0,"result":"ok"}"#, SendOutcome::Sent),
             (br#"{"errCode":0,"msg":"send ok"}"#, SendOutcome::Sent),
             (br#"{"retcode":0}"#, SendOutcome::Sent),
-            (b"{\"errmsg\":\"error!!!\",\"retcode\":100100}\n", SendOutcome::Sent),
-            (b"{\"errmsg\":\"error!!!\",\"retcode\":1202}\n", SendOutcome::Unconfirmed),
-            (br#"{"retcode":100012,"errmsg":"x"}"#, SendOutcome::SessionExpired),
-            (br#"{"retcode":108,"errmsg":""}"#, SendOutcome::Rejected(Retcode(108))),
+            (
+                b"{\"errmsg\":\"error!!!\",\"retcode\":100100}\n",
+                SendOutcome::Sent,
+            ),
+            (
+                b"{\"errmsg\":\"error!!!\",\"retcode\":1202}\n",
+                SendOutcome::Unconfirmed,
+            ),
+            (
+                br#"{"retcode":100012,"errmsg":"x"}"#,
+                SendOutcome::SessionExpired,
+            ),
+            (
+                br#"{"retcode":108,"errmsg":""}"#,
+                SendOutcome::Rejected(Retcode(108)),
+            ),
             (br#"{"retcode":102}"#, SendOutcome::Frozen),
             (br#"{}"#, SendOutcome::Unrecognised),
             (b"<html>502 Bad Gateway</html>", SendOutcome::Unrecognised),
@@ -184,7 +196,12 @@ mod tests {
         ];
 
         for (body, outcome) in table {
-            assert_eq!(SendOutcome::from_body(body), outcome, "{}", String::from_utf8_lossy(body));
+            assert_eq!(
+                SendOutcome::from_body(body),
+                outcome,
+                "{}",
+                String::from_utf8_lossy(body)
+            );
         }
     }
 
