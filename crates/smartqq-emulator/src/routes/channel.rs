@@ -194,15 +194,12 @@ pub(crate) async fn poll2(
 /// Validates a poll and registers it as the session's current one.
 fn start_poll(state: &mut SandboxState, call: &Call) -> Result<(String, u64, Instant), Refusal> {
     state.expire_sessions();
-    let r = call
-        .r()
-        .ok_or(Refusal(Retcode::BAD_REQUEST))?;
+    let r = call.r().ok_or(Refusal(Retcode::BAD_REQUEST))?;
     let psessionid = r
         .get("psessionid")
         .and_then(Value::as_str)
         .map(str::to_owned);
     let clientid = json_u64(r.get("clientid"));
-    let era = state.era();
     let knobs = state.knobs.clone();
     let current_ptwebqq = call
         .cookie("skey")
@@ -236,11 +233,10 @@ fn start_poll(state: &mut SandboxState, call: &Call) -> Result<(String, u64, Ins
     if (knobs.strict_init && !init_done) || !session.warmed_up {
         return Err(Refusal(Retcode::NOT_REGISTERED));
     }
+    // Empty or absent is fine (2018 clients sent "", legacy ones nothing); a value must be
+    // the current one, so a client that ignored a 116 is caught (FAULTS BR-09).
     let sent_ptwebqq = r.get("ptwebqq").and_then(Value::as_str).unwrap_or("");
     if !sent_ptwebqq.is_empty() && Some(sent_ptwebqq) != current_ptwebqq.as_deref() {
-        return Err(Refusal(Retcode::BAD_REQUEST));
-    }
-    if sent_ptwebqq.is_empty() && era == Era::Legacy2015 && r.get("ptwebqq").is_some() {
         return Err(Refusal(Retcode::BAD_REQUEST));
     }
 
