@@ -119,7 +119,6 @@ fn new_session(state: &mut SandboxState, skey: &str, clientid: ClientId) -> Stri
         session.push(event);
     }
     state.sessions.insert(psessionid.clone(), session);
-    state.counters.logins += 0;
     psessionid
 }
 
@@ -219,7 +218,8 @@ fn start_poll(state: &mut SandboxState, call: &Call) -> Result<(String, u64, Ins
             let Some(session) = psessionid.and_then(|p| state.sessions.get_mut(&p)) else {
                 return Err(refusal);
             };
-            if session.ended.is_none() || session.queue.is_empty() {
+            let same_login = call.cookie("skey") == Some(session.skey.as_str());
+            if !same_login || session.ended.is_none() || session.queue.is_empty() {
                 return Err(refusal);
             }
             session
