@@ -42,7 +42,7 @@ pub(crate) const HOST_PATHS: [(&str, &[&str]); 12] = [
         &["/channel/", "/proxy.html", "/cfproxy.html"],
     ),
     ("d.web2.qq.com", &["/channel/", "/proxy.html"]),
-    ("w.qq.com", &["/proxy.html", "/"]),
+    ("w.qq.com", &["/proxy.html"]),
     ("web2.qq.com", &["/proxy.html"]),
 ];
 
