@@ -49,15 +49,13 @@ pub(crate) const HOST_PATHS: [(&str, &[&str]); 12] = [
 /// Whether a request for `path` on `host` may be served.
 pub(crate) fn host_serves(host: &str, path: &str) -> bool {
     match HOST_PATHS.iter().find(|(name, _)| *name == host) {
-        Some((name, paths)) => {
-            paths.iter().any(|p| {
-                if p.ends_with('/') {
-                    path.starts_with(p)
-                } else {
-                    path == *p
-                }
-            }) || (*name == "w.qq.com" && path == "/")
-        }
+        Some((_, paths)) => paths.iter().any(|p| {
+            if p.ends_with('/') {
+                path.starts_with(p)
+            } else {
+                path == *p
+            }
+        }),
         None => true,
     }
 }
