@@ -1,0 +1,3 @@
+//! The GnomeQQ engine.
+#![warn(missing_docs, missing_debug_implementations)]
+
