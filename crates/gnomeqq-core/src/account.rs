@@ -1,0 +1,505 @@
+//! One account at work: login, contact lists, the poll loop, sends, and the events that
+//! come out of them.
+
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use smartqq_client::{Client, LoginProgress, SendTarget};
+use smartqq_protocol::content::{Segment, plain_text};
+use smartqq_protocol::poll::{PollEvent, PollReply, SessVia};
+use smartqq_protocol::retcode::{PollAction, SendOutcome};
+use smartqq_protocol::{DiscussionId, Gid, Uin};
+use tokio::sync::{mpsc, watch};
+
+use crate::directory::Directory;
+use crate::events::{AppEvent, Conversation, IncomingMessage, LoginStep};
+
+/// Errors of the engine.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The SmartQQ client failed.
+    #[error(transparent)]
+    Client(#[from] smartqq_client::Error),
+    /// No contact matches a name.
+    #[error("no {kind} matches {query:?}")]
+    NoMatch {
+        /// What was looked for.
+        kind: &'static str,
+        /// The query.
+        query: String,
+    },
+    /// Several contacts match a name.
+    #[error("{query:?} matches several contacts: {candidates}")]
+    Ambiguous {
+        /// The query.
+        query: String,
+        /// Their names, comma separated.
+        candidates: String,
+    },
+}
+
+/// `Result` with the engine's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// The most UTF-8 bytes one message carries (qqbot's limit, spec §6.4).
+pub const MAX_PART_BYTES: usize = 720;
+
+/// One account: a client, what it knows about contacts, and the event stream.
+#[derive(Clone, Debug)]
+pub struct Account {
+    client: Client,
+    directory: Arc<RwLock<Directory>>,
+    events: mpsc::UnboundedSender<AppEvent>,
+    stop: Arc<watch::Sender<bool>>,
+}
+
+/// Why the poll loop ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PollEnd {
+    /// [`Account::stop`] was called.
+    Stopped,
+    /// The server kicked the session; the reason is the server's.
+    Kicked(String),
+    /// The session stopped working.
+    SessionLost(String),
+}
+
+/// Backoff after failed polls: 1 s doubling to 60 s (FAULTS BR-08).
+const BACKOFF_START: Duration = Duration::from_secs(1);
+const BACKOFF_CAP: Duration = Duration::from_secs(60);
+
+impl Account {
+    /// An account on this client, and the receiver of its events.
+    pub fn new(client: Client) -> (Self, mpsc::UnboundedReceiver<AppEvent>) {
+        let (events, receiver) = mpsc::unbounded_channel();
+        let (stop, _) = watch::channel(false);
+        let account = Self { client, directory: Arc::default(), events, stop: Arc::new(stop) };
+        (account, receiver)
+    }
+
+    /// The client underneath.
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    /// A snapshot of the contact directory.
+    pub fn directory(&self) -> Directory {
+        self.directory.read().map(|d| d.clone()).unwrap_or_default()
+    }
+
+    fn publish(&self, event: AppEvent) {
+        // A closed receiver means nobody listens any more; the engine goes on regardless.
+        let _ = self.events.send(event);
+    }
+
+    /// QR login, publishing each step, then the contact lists.
+    pub async fn login(&self) -> Result<()> {
+        let events = self.events.clone();
+        self.client
+            .login_with_qr(move |progress| {
+                let step = match progress {
+                    LoginProgress::QrReady(qr) => LoginStep::QrReady { png: qr.png, text: qr.text },
+                    LoginProgress::Waiting => LoginStep::Waiting,
+                    LoginProgress::Scanned => LoginStep::Scanned,
+                    LoginProgress::Expired => LoginStep::Expired,
+                    LoginProgress::Connecting => LoginStep::Connecting,
+                    _ => return,
+                };
+                let _ = events.send(AppEvent::Login(step));
+            })
+            .await?;
+        self.load_contacts().await
+    }
+
+    /// Loads self info, friends, groups with members and cards, and discussions with
+    /// members. A room whose details fail to load is kept, without members.
+    pub async fn load_contacts(&self) -> Result<()> {
+        let me = self.client.self_info().await?;
+        let friends = self.client.friends().await?;
+        let groups = self.client.groups().await?;
+        let discussions = self.client.discussions().await?;
+        let mut directory = Directory {
+            own_qq: me.account,
+            own_nick: smartqq_protocol::content::decode_received_text(&me.nick),
+            ..Directory::default()
+        };
+        directory.set_friends(&friends);
+        for group in &groups.gnamelist {
+            let info = self.client.group_info(group.code).await;
+            if let Err(error) = &info {
+                tracing::warn!(gid = %group.gid, "Could not load group members: {error}");
+            }
+            directory.set_group(group.gid, &group.name, group.code, info.as_ref().ok());
+        }
+        for discussion in &discussions.dnamelist {
+            let info = self.client.discussion_info(discussion.did).await;
+            if let Err(error) = &info {
+                tracing::warn!(did = %discussion.did, "Could not load discussion members: {error}");
+            }
+            directory.set_discussion(discussion.did, &discussion.name, info.as_ref().ok());
+        }
+        match self.client.online_buddies().await {
+            Ok(online) => {
+                for buddy in online {
+                    if let Some(friend) = directory.friends.get_mut(&buddy.uin) {
+                        friend.status = buddy.status;
+                    }
+                }
+            }
+            Err(error) => tracing::warn!("Could not load online friends: {error}"),
+        }
+        let event = AppEvent::Online {
+            nick: directory.own_nick.clone(),
+            friends: directory.friends.len(),
+            groups: directory.groups.len(),
+            discussions: directory.discussions.len(),
+        };
+        if let Ok(mut slot) = self.directory.write() {
+            *slot = directory;
+        }
+        self.publish(event);
+        Ok(())
+    }
+
+    /// Asks the poll loop to end after its current request.
+    pub fn stop(&self) {
+        self.stop.send_replace(true);
+    }
+
+    /// Polls until stopped, kicked or the session is lost, publishing every event. Exactly
+    /// one poll is in flight at any time: the loop awaits each before sending the next.
+    pub async fn run_poll_loop(&self) -> PollEnd {
+        let mut stop = self.stop.subscribe();
+        let mut backoff = BACKOFF_START;
+        let mut reregistered = false;
+        tracing::info!("Poll loop started");
+        let end = loop {
+            if *stop.borrow() {
+                break PollEnd::Stopped;
+            }
+            let reply = tokio::select! {
+                reply = self.client.poll() => reply,
+                _ = stop.changed() => break PollEnd::Stopped,
+            };
+            let wait = match reply {
+                Ok(PollReply::Events(events)) => {
+                    backoff = BACKOFF_START;
+                    reregistered = false;
+                    if let Some(end) = self.handle_events(events) {
+                        break end;
+                    }
+                    None
+                }
+
+                Ok(PollReply::Failure { retcode, action }) => match action {
+                    PollAction::Reregister if !reregistered => {
+                        // 103: the warm-up call registers the session again (spec §3.7).
+                        reregistered = true;
+                        if let Err(error) = self.client.online_buddies().await {
+                            tracing::warn!("Could not re-register the session: {error}");
+                        }
+                        Some(BACKOFF_START)
+                    }
+                    PollAction::BackOff | PollAction::Unknown => {
+                        tracing::warn!(retcode = retcode.0, "Poll refused, retrying in {} s", backoff.as_secs());
+                        Some(backoff)
+                    }
+                    // TODO(#4): relink, saved-session resume and relogin belong to the
+                    // session supervisor; until then the loss is reported and the loop ends.
+                    _ => break PollEnd::SessionLost(format!("the server answered retcode {}", retcode.0)),
+                },
+                // Transport errors, 502s and undecodable replies alike: back off and retry.
+                Err(error) => {
+                    tracing::warn!("Poll failed, retrying in {} s: {error}", backoff.as_secs());
+                    Some(backoff)
+                }
+                // Idle, 116 (already applied by the client), and any later kind of reply.
+                Ok(_) => {
+                    backoff = BACKOFF_START;
+                    None
+                }
+            };
+            if let Some(wait) = wait {
+                backoff = (backoff * 2).min(BACKOFF_CAP);
+                tokio::select! {
+                    () = tokio::time::sleep(wait) => {}
+                    _ = stop.changed() => break PollEnd::Stopped,
+                }
+            }
+        };
+        tracing::info!("Poll loop stopped");
+        match &end {
+            PollEnd::Kicked(reason) => self.publish(AppEvent::Kicked { reason: reason.clone() }),
+            PollEnd::SessionLost(reason) => self.publish(AppEvent::SessionLost { reason: reason.clone() }),
+            PollEnd::Stopped => {}
+        }
+        self.publish(AppEvent::Stopped);
+        end
+    }
+
+    /// Publishes every element of one reply, in order; returns the end if one was a kick.
+    fn handle_events(&self, events: Vec<PollEvent>) -> Option<PollEnd> {
+        for event in events {
+            match event {
+                PollEvent::Kick(kick) => return Some(PollEnd::Kicked(kick.reason)),
+                PollEvent::StatusChange(change) => {
+                    let name = {
+                        let mut directory = self.directory.write().ok()?;
+                        let friend = directory.friends.get_mut(&change.uin);
+                        let name = friend.as_ref().map(|f| f.display_name().to_owned());
+                        if let Some(friend) = friend {
+                            friend.status = change.status.clone();
+                        }
+                        name.unwrap_or_else(|| format!("uin {}", change.uin))
+                    };
+                    self.publish(AppEvent::StatusChanged { name, status: change.status });
+                }
+                PollEvent::InputNotify(_) => {}
+                ref other @ (PollEvent::Message(_)
+                | PollEvent::GroupMessage(_)
+                | PollEvent::DiscuMessage(_)
+                | PollEvent::SessMessage(_)) => {
+                    if let Some(message) = self.incoming(other) {
+                        self.publish(AppEvent::Message(message));
+                    }
+                }
+                other => {
+                    // Counted in the log, never dropped without a trace.
+                    tracing::warn!(poll_type = other.poll_type(), "Skipped a poll event GnomeQQ does not show yet");
+                }
+            }
+        }
+        None
+    }
+
+    /// Resolves a chat event into an [`IncomingMessage`] with names.
+    fn incoming(&self, event: &PollEvent) -> Option<IncomingMessage> {
+        let directory = self.directory.read().ok()?;
+        let segments = event.content()?.segments;
+        let (conversation, conversation_name, sender, sender_qq, msg_id, time) = match event {
+            PollEvent::Message(m) => {
+                let own = directory.is_own(m.from_uin);
+                // Our own message from another device names the friend in `to_uin`.
+                let peer = if own { m.to_uin } else { m.from_uin };
+                let name = directory.person_name(peer, None);
+                (Conversation::Friend { uin: peer.get() }, name, m.from_uin, None, m.msg_id, m.time)
+            }
+            PollEvent::GroupMessage(m) => {
+                let name = directory.groups.get(&m.from_uin).map(|g| g.name.clone());
+                let name = name.unwrap_or_else(|| format!("group {}", m.from_uin));
+                (Conversation::Group { gid: m.from_uin.get() }, name, m.send_uin, None, m.msg_id, m.time)
+            }
+            PollEvent::DiscuMessage(m) => {
+                let room = directory.discussions.get(&m.did);
+                let name = room.map_or_else(|| format!("discussion {}", m.did), |r| r.name.clone());
+                let qq = room.and_then(|r| r.members.get(&m.send_uin)).and_then(|member| member.qq);
+                (Conversation::Discussion { did: m.did.get() }, name, m.send_uin, qq.map(|q| q.get()), m.msg_id, m.time)
+            }
+            PollEvent::SessMessage(m) => {
+                let via_group = m.service_type == SessVia::Group;
+                let conversation = Conversation::Temporary { uin: m.from_uin.get(), via_group, room: m.id };
+                let room = sess_room(&directory, via_group, m.id);
+                let name = directory.person_name(m.from_uin, room);
+                (conversation, name, m.from_uin, m.ruin.map(|q| q.get()), m.msg_id, m.time)
+            }
+            _ => return None,
+        };
+        let room = match conversation {
+            Conversation::Group { gid } => directory.groups.get(&Gid(gid)),
+            Conversation::Discussion { did } => directory.discussions.get(&DiscussionId(did)),
+            _ => None,
+        };
+        Some(IncomingMessage {
+            conversation,
+            conversation_name,
+            sender_uin: sender.get(),
+            sender_name: directory.person_name(sender, room),
+            sender_qq,
+            sender_markname: directory.friends.get(&sender).and_then(|f| f.markname.clone()),
+            own: directory.is_own(sender),
+            time,
+            msg_id,
+            text: plain_text(&segments),
+            segments,
+        })
+    }
+
+    /// Sends text to a conversation, split into parts of at most [`MAX_PART_BYTES`]; stops
+    /// at the first part that is not sent and returns the outcome of each part tried.
+    pub async fn send_text(&self, conversation: Conversation, text: &str) -> Result<Vec<SendOutcome>> {
+        let target = match conversation {
+            Conversation::Friend { uin } => SendTarget::Buddy(Uin(uin)),
+            Conversation::Group { gid } => SendTarget::Group(Gid(gid)),
+            Conversation::Discussion { did } => SendTarget::Discussion(DiscussionId(did)),
+            Conversation::Temporary { uin, via_group, room } => SendTarget::Sess {
+                to: Uin(uin),
+                via: if via_group { SessVia::Group } else { SessVia::Discussion },
+                room,
+            },
+        };
+        let mut outcomes = Vec::new();
+        // TODO(#4): the outbox (states, pacing between sends, echo confirmation) is the
+        // session issue's; here parts go out back to back and each outcome is returned.
+        for part in split_message(text, MAX_PART_BYTES) {
+            let (outcome, _msg_id) = self.client.send(target, &[Segment::Text(part)]).await?;
+            outcomes.push(outcome);
+            if outcome != SendOutcome::Sent {
+                break;
+            }
+        }
+        Ok(outcomes)
+    }
+
+    /// Finds a conversation by name: markname, nickname or uin for friends; name or gid for
+    /// groups; name or did for discussions; card, nickname or uin of a room member for
+    /// temporary sessions (the first room they share with us).
+    pub fn find(&self, kind: TargetKind, query: &str) -> Result<(Conversation, String)> {
+        let directory = self.directory();
+        let number: Option<u64> = query.trim().parse().ok();
+        let mut found: Vec<(Conversation, String)> = Vec::new();
+        match kind {
+            TargetKind::Friend => {
+                for friend in directory.friends.values() {
+                    let matches = friend.markname.as_deref() == Some(query)
+                        || friend.nick == query
+                        || number == Some(friend.uin.get());
+                    if matches {
+                        found.push((Conversation::Friend { uin: friend.uin.get() }, friend.display_name().to_owned()));
+                    }
+                }
+            }
+            TargetKind::Group => {
+                for (gid, room) in &directory.groups {
+                    if room.name == query || number == Some(gid.get()) {
+                        found.push((Conversation::Group { gid: gid.get() }, room.name.clone()));
+                    }
+                }
+            }
+            TargetKind::Discussion => {
+                for (did, room) in &directory.discussions {
+                    if room.name == query || number == Some(did.get()) {
+                        found.push((Conversation::Discussion { did: did.get() }, room.name.clone()));
+                    }
+                }
+            }
+            TargetKind::Temporary => {
+                let rooms = directory
+                    .groups
+                    .iter()
+                    .map(|(gid, room)| (true, gid.get(), room))
+                    .chain(directory.discussions.iter().map(|(did, room)| (false, did.get(), room)));
+                for (via_group, room_id, room) in rooms {
+                    for member in room.members.values() {
+                        let matches = member.card.as_deref() == Some(query)
+                            || member.nick == query
+                            || number == Some(member.uin.get());
+                        if matches && !directory.is_own(member.uin) && !found.iter().any(|(c, _)| matches!(c, Conversation::Temporary { uin, .. } if *uin == member.uin.get())) {
+                            let conversation = Conversation::Temporary { uin: member.uin.get(), via_group, room: room_id };
+                            found.push((conversation, member.display_name().to_owned()));
+                        }
+                    }
+                }
+            }
+        }
+        match found.len() {
+            0 => Err(Error::NoMatch { kind: kind.label(), query: query.to_owned() }),
+            1 => Ok(found.remove(0)),
+            _ => Err(Error::Ambiguous {
+                query: query.to_owned(),
+                candidates: found.iter().map(|(_, name)| name.as_str()).collect::<Vec<_>>().join(", "),
+            }),
+        }
+    }
+}
+
+/// The room a temporary session runs through.
+fn sess_room(directory: &Directory, via_group: bool, id: u64) -> Option<&crate::directory::Room> {
+    if via_group {
+        directory.groups.get(&Gid(id))
+    } else {
+        directory.discussions.get(&DiscussionId(id))
+    }
+}
+
+/// What kind of conversation a name should be looked up in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TargetKind {
+    /// A friend.
+    Friend,
+    /// A group.
+    Group,
+    /// A discussion.
+    Discussion,
+    /// A temporary session with a room member.
+    Temporary,
+}
+
+impl TargetKind {
+    fn label(self) -> &'static str {
+        match self {
+            Self::Friend => "friend",
+            Self::Group => "group",
+            Self::Discussion => "discussion",
+            Self::Temporary => "room member",
+        }
+    }
+}
+
+/// Splits text into parts of at most `max_bytes` UTF-8 bytes, never inside a character,
+/// preferring the last whitespace in the final 100 bytes of a part (qqbot's rule, §6.4).
+pub fn split_message(text: &str, max_bytes: usize) -> Vec<String> {
+    let max_bytes = max_bytes.max(4);
+    let mut parts = Vec::new();
+    let mut rest = text;
+    while rest.len() > max_bytes {
+        let mut cut = max_bytes;
+        while !rest.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        let window_start = cut.saturating_sub(100);
+        if let Some(space) = rest[..cut].rfind(char::is_whitespace).filter(|&at| at >= window_start && at > 0) {
+            let space_len = rest[space..].chars().next().map_or(1, char::len_utf8);
+            cut = space + space_len;
+        }
+        parts.push(rest[..cut].to_owned());
+        rest = &rest[cut..];
+    }
+    if !rest.is_empty() || parts.is_empty() {
+        parts.push(rest.to_owned());
+    }
+    parts
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn short_text_is_one_part() {
+        assert_eq!(split_message("hello", 720), ["hello"]);
+        assert_eq!(split_message("", 720), [""]);
+    }
+
+    #[test]
+    fn long_text_splits_on_whitespace_and_keeps_every_byte() {
+        let text = format!("{} {}", "a".repeat(700), "b".repeat(100));
+
+        let parts = split_message(&text, 720);
+
+        assert_eq!(parts, [format!("{} ", "a".repeat(700)), "b".repeat(100)]);
+        assert_eq!(parts.concat(), text);
+    }
+
+    #[test]
+    fn cjk_is_never_cut_inside_a_character() {
+        let text = "中".repeat(500);
+
+        let parts = split_message(&text, 720);
+
+        assert!(parts.iter().all(|p| p.len() <= 720));
+        assert_eq!(parts[0].chars().count(), 240);
+        assert_eq!(parts.concat(), text);
+    }
+}
