@@ -1,1 +1,424 @@
-fn main() {}
+//! `gnomeqq-cli`: GnomeQQ in the terminal. `demo` shows the whole flow on an embedded
+//! sandbox; the other commands talk to any SmartQQ server (`--server URL` for a sandbox,
+//! the real host names otherwise).
+#![allow(
+    clippy::print_stdout,
+    reason = "a command-line program prints its results"
+)]
+
+use std::io::Read;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use clap::{Parser, Subcommand, ValueEnum};
+use gnomeqq_core::{Account, AppEvent, LoginStep, TargetKind};
+use smartqq_client::{Client, ClientOptions};
+use smartqq_protocol::api::Era;
+use smartqq_protocol::retcode::SendOutcome;
+use tokio::sync::mpsc::UnboundedReceiver;
+
+mod bot;
+mod config;
+mod demo;
+mod interactive;
+mod terminal;
+
+/// GnomeQQ in the terminal.
+#[derive(Debug, Parser)]
+#[command(version, about)]
+struct Cli {
+    /// Base URL of a SmartQQ server (a sandbox); the real hosts when absent.
+    #[arg(long, global = true, value_name = "URL")]
+    server: Option<String>,
+    /// Where GnomeQQ keeps its data (default: the XDG data directory).
+    #[arg(long, global = true, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+    /// Which era's conventions the client follows.
+    #[arg(long, global = true, default_value = "smartqq2018")]
+    era: Era,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// The whole flow on an embedded sandbox: login, four kinds of messages, bot replies.
+    Demo {
+        /// Stay online afterwards and send with `/to NAME text`.
+        #[arg(long)]
+        interactive: bool,
+    },
+    /// Run the sandbox server alone.
+    Sandbox(SandboxArgs),
+    /// Log in with a QR code (drawn here and saved as PNG).
+    Login,
+    /// Log in and print one line per event.
+    Listen {
+        /// JSON lines instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Send a message; the text comes from the argument or, when absent, from stdin.
+    Send {
+        /// Kind of conversation.
+        kind: SendKind,
+        /// Name, markname, card, or uin/gid/did.
+        target: String,
+        /// The text (line breaks kept). Read from stdin when absent.
+        text: Option<String>,
+    },
+    /// List friends, groups and discussions.
+    Contacts {
+        /// JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run the bot: `#` commands for allowed people, `exit` from the owner.
+    Bot {
+        /// Configuration file (default: the XDG config directory's gnomeqq/config.toml).
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum SendKind {
+    Buddy,
+    Group,
+    Discuss,
+    Sess,
+}
+
+#[derive(Debug, clap::Args)]
+struct SandboxArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8650")]
+    listen: SocketAddr,
+    /// World file (TOML); the built-in world when absent.
+    #[arg(long)]
+    world: Option<PathBuf>,
+    /// Era to speak: legacy2015 or smartqq2018.
+    #[arg(long, default_value = "smartqq2018")]
+    profile: Era,
+    /// Act as a phone that confirms each new QR code after SECS seconds.
+    #[arg(long, value_name = "SECS")]
+    auto_confirm: Option<f64>,
+}
+
+/// Prints a line for people on stdout.
+pub(crate) fn say(line: &str) {
+    println!("{line}");
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "gnomeqq=info,smartqq_client=info,warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("gnomeqq-cli: could not start: {error}");
+            return ExitCode::from(1);
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(code) => ExitCode::from(code),
+        Err(error) => {
+            eprintln!("gnomeqq-cli: {error:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<u8> {
+    match cli.command {
+        Command::Demo { interactive } => demo::run(interactive).await,
+        Command::Sandbox(args) => sandbox(args).await,
+        Command::Login => {
+            let (account, mut events) = connect(&cli.server, cli.era)?;
+            login(&account, &mut events, data_dir(cli.data_dir.as_deref())).await?;
+            say("Logged in.");
+            // TODO(#4): keep the session (Secret Service or a 0600 file) so the next command
+            // resumes without a scan; until then the session is closed again here.
+            account.client().logout().await?;
+            Ok(0)
+        }
+        Command::Listen { json } => {
+            let (account, mut events) = connect(&cli.server, cli.era)?;
+            login(&account, &mut events, data_dir(cli.data_dir.as_deref())).await?;
+            listen(&account, &mut events, json).await
+        }
+        Command::Send { kind, target, text } => {
+            let text = match text {
+                Some(text) => text,
+                None => {
+                    let mut text = String::new();
+                    std::io::stdin()
+                        .read_to_string(&mut text)
+                        .context("could not read the text from stdin")?;
+                    // One final newline is the terminal's, not the message's.
+                    text.strip_suffix('\n').map(str::to_owned).unwrap_or(text)
+                }
+            };
+            if text.is_empty() {
+                bail!("nothing to send: the text is empty");
+            }
+            let (account, mut events) = connect(&cli.server, cli.era)?;
+            login(&account, &mut events, data_dir(cli.data_dir.as_deref())).await?;
+            let code = send(&account, kind, &target, &text).await;
+            account.client().logout().await?;
+            code
+        }
+        Command::Contacts { json } => {
+            let (account, mut events) = connect(&cli.server, cli.era)?;
+            login(&account, &mut events, data_dir(cli.data_dir.as_deref())).await?;
+            contacts(&account, json)?;
+            account.client().logout().await?;
+            Ok(0)
+        }
+        Command::Bot { config } => {
+            let path = config
+                .or_else(config::Config::default_path)
+                .context("no configuration directory")?;
+            let config = config::Config::load(&path)?;
+            if config.commands.is_empty() {
+                tracing::warn!("No commands are configured in {}", path.display());
+            }
+            let (account, mut events) = connect(&cli.server, cli.era)?;
+            login(&account, &mut events, data_dir(cli.data_dir.as_deref())).await?;
+            let bot = bot::Bot::new(account.clone(), config, false)?;
+            let poller = account.clone();
+            let poll_loop = tokio::spawn(async move { poller.run_poll_loop().await });
+            let code = bot::serve(&bot, &mut events, false).await?;
+            account.stop();
+            let _ = tokio::time::timeout(Duration::from_secs(5), poll_loop).await;
+            if code == 0 {
+                account.client().logout().await?;
+            }
+            Ok(code)
+        }
+    }
+}
+
+async fn sandbox(args: SandboxArgs) -> anyhow::Result<u8> {
+    let world = match &args.world {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("could not read {}", path.display()))?;
+            smartqq_emulator::World::from_toml(&text)?
+        }
+        None => smartqq_emulator::World::builtin(),
+    };
+    let auto_confirm = match args.auto_confirm {
+        Some(secs) if secs.is_finite() && (0.0..=3600.0).contains(&secs) => {
+            Some(Duration::from_secs_f64(secs))
+        }
+        Some(_) => bail!("--auto-confirm takes seconds between 0 and 3600"),
+        None => None,
+    };
+    let config = smartqq_emulator::Config {
+        era: args.profile,
+        world,
+        auto_confirm,
+    };
+    let server = smartqq_emulator::SandboxServer::spawn(config, args.listen)
+        .await
+        .with_context(|| format!("could not listen on {}", args.listen))?;
+    say(&format!("Sandbox listening on {}", server.url()));
+    tokio::select! {
+        result = server.wait() => result?,
+        _ = tokio::signal::ctrl_c() => {}
+    }
+    Ok(0)
+}
+
+fn connect(
+    server: &Option<String>,
+    era: Era,
+) -> anyhow::Result<(Account, UnboundedReceiver<AppEvent>)> {
+    let options = match server {
+        Some(url) => ClientOptions::for_server(url),
+        None => ClientOptions::default(),
+    };
+    let client = Client::new(ClientOptions { era, ..options })?;
+    Ok(Account::new(client))
+}
+
+/// The data directory: `--data-dir`, else the XDG data directory.
+fn data_dir(cli_choice: Option<&std::path::Path>) -> Option<PathBuf> {
+    match cli_choice {
+        Some(dir) => Some(dir.to_owned()),
+        None => directories::ProjectDirs::from("", "", "gnomeqq").map(|d| d.data_dir().to_owned()),
+    }
+}
+
+/// Logs in, drawing each QR code in the terminal and, given a directory, saving it there
+/// as `qr.png`.
+pub(crate) async fn login(
+    account: &Account,
+    events: &mut UnboundedReceiver<AppEvent>,
+    qr_dir: Option<PathBuf>,
+) -> anyhow::Result<()> {
+    let login = {
+        let account = account.clone();
+        tokio::spawn(async move { account.login().await })
+    };
+    while let Some(event) = events.recv().await {
+        if let AppEvent::Login(LoginStep::QrReady { png, text }) = &event {
+            if let Some(art) = text.as_deref().and_then(terminal::qr_art) {
+                say(&art);
+            }
+            if let Some(dir) = &qr_dir {
+                let path = dir.join("qr.png");
+                match std::fs::create_dir_all(dir).and_then(|()| std::fs::write(&path, png)) {
+                    Ok(()) => say(&format!("QR code saved as {}", path.display())),
+                    Err(error) => tracing::warn!("Could not save the QR code: {error}"),
+                }
+            }
+        }
+        if let Some(line) = terminal::describe(&event) {
+            say(&line);
+        }
+        if matches!(event, AppEvent::Online { .. }) {
+            break;
+        }
+    }
+    login.await.context("login task failed")??;
+    Ok(())
+}
+
+async fn listen(
+    account: &Account,
+    events: &mut UnboundedReceiver<AppEvent>,
+    json: bool,
+) -> anyhow::Result<u8> {
+    let poller = account.clone();
+    let poll_loop = tokio::spawn(async move { poller.run_poll_loop().await });
+    let code = loop {
+        let event = tokio::select! {
+            event = events.recv() => event,
+            _ = tokio::signal::ctrl_c() => break 0,
+        };
+        let Some(event) = event else { break 0 };
+        match (&event, json) {
+            (AppEvent::Message(message), true) => say(&terminal::message_json(message).to_string()),
+            (_, true) => say(&serde_json::to_string(&event).unwrap_or_default()),
+            (_, false) => {
+                if let Some(line) = terminal::describe(&event) {
+                    say(&line);
+                }
+            }
+        }
+        match event {
+            AppEvent::Kicked { reason } => {
+                eprintln!("Kicked off by the server: {reason}");
+                break 2;
+            }
+            AppEvent::SessionLost { .. } => break 3,
+            AppEvent::Stopped => break 0,
+            _ => {}
+        }
+    };
+    account.stop();
+    let _ = tokio::time::timeout(Duration::from_secs(5), poll_loop).await;
+    if code == 0 {
+        account.client().logout().await?;
+    }
+    Ok(code)
+}
+
+async fn send(account: &Account, kind: SendKind, target: &str, text: &str) -> anyhow::Result<u8> {
+    let kind = match kind {
+        SendKind::Buddy => TargetKind::Friend,
+        SendKind::Group => TargetKind::Group,
+        SendKind::Discuss => TargetKind::Discussion,
+        SendKind::Sess => TargetKind::Temporary,
+    };
+    let (conversation, name) = account.find(kind, target)?;
+    let outcomes = account.send_text(conversation, text).await?;
+    let all_sent = outcomes.iter().all(|o| *o == SendOutcome::Sent);
+    say(&format!(
+        "To {name}: {} part(s), {}",
+        outcomes.len(),
+        if all_sent { "sent" } else { "NOT all sent" }
+    ));
+    for (index, outcome) in outcomes
+        .iter()
+        .enumerate()
+        .filter(|(_, o)| **o != SendOutcome::Sent)
+    {
+        say(&format!("  part {}: {outcome:?}", index + 1));
+    }
+    Ok(if all_sent { 0 } else { 4 })
+}
+
+fn contacts(account: &Account, json: bool) -> anyhow::Result<()> {
+    let directory = account.directory();
+    let mut friends: Vec<_> = directory.friends.values().collect();
+    friends.sort_by(|a, b| (&a.category, a.display_name()).cmp(&(&b.category, b.display_name())));
+    let mut groups: Vec<_> = directory.groups.iter().collect();
+    groups.sort_by(|a, b| a.1.name.cmp(&b.1.name));
+    let mut discussions: Vec<_> = directory.discussions.iter().collect();
+    discussions.sort_by(|a, b| a.1.name.cmp(&b.1.name));
+    if json {
+        let value = serde_json::json!({
+            "friends": friends.iter().map(|f| serde_json::json!({"uin": f.uin, "nick": f.nick, "markname": f.markname, "category": f.category, "status": f.status})).collect::<Vec<_>>(),
+            "groups": groups.iter().map(|(gid, g)| serde_json::json!({"gid": gid, "name": g.name, "members": g.members.values().map(|m| serde_json::json!({"uin": m.uin, "nick": m.nick, "card": m.card})).collect::<Vec<_>>()})).collect::<Vec<_>>(),
+            "discussions": discussions.iter().map(|(did, d)| serde_json::json!({"did": did, "name": d.name, "members": d.members.values().map(|m| serde_json::json!({"uin": m.uin, "nick": m.nick, "qq": m.qq})).collect::<Vec<_>>()})).collect::<Vec<_>>(),
+        });
+        say(&serde_json::to_string_pretty(&value)?);
+        return Ok(());
+    }
+    let mut category = None;
+    for friend in friends {
+        if category != Some(&friend.category) {
+            say(&format!("{}:", friend.category));
+            category = Some(&friend.category);
+        }
+        let nick = if friend.markname.is_some() {
+            format!(" ({})", friend.nick)
+        } else {
+            String::new()
+        };
+        say(&format!(
+            "  {}{nick} [{}]",
+            friend.display_name(),
+            friend.status
+        ));
+    }
+    say("Groups:");
+    for (_, group) in groups {
+        let mut names: Vec<&str> = group.members.values().map(|m| m.display_name()).collect();
+        names.sort_unstable();
+        say(&format!(
+            "  {} ({} members): {}",
+            group.name,
+            names.len(),
+            names.join(", ")
+        ));
+    }
+    say("Discussions:");
+    for (_, discussion) in discussions {
+        let mut names: Vec<&str> = discussion
+            .members
+            .values()
+            .map(|m| m.display_name())
+            .collect();
+        names.sort_unstable();
+        say(&format!(
+            "  {} ({} members): {}",
+            discussion.name,
+            names.len(),
+            names.join(", ")
+        ));
+    }
+    Ok(())
+}

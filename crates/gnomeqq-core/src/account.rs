@@ -75,7 +75,12 @@ impl Account {
     pub fn new(client: Client) -> (Self, mpsc::UnboundedReceiver<AppEvent>) {
         let (events, receiver) = mpsc::unbounded_channel();
         let (stop, _) = watch::channel(false);
-        let account = Self { client, directory: Arc::default(), events, stop: Arc::new(stop) };
+        let account = Self {
+            client,
+            directory: Arc::default(),
+            events,
+            stop: Arc::new(stop),
+        };
         (account, receiver)
     }
 
@@ -100,7 +105,10 @@ impl Account {
         self.client
             .login_with_qr(move |progress| {
                 let step = match progress {
-                    LoginProgress::QrReady(qr) => LoginStep::QrReady { png: qr.png, text: qr.text },
+                    LoginProgress::QrReady(qr) => LoginStep::QrReady {
+                        png: qr.png,
+                        text: qr.text,
+                    },
                     LoginProgress::Waiting => LoginStep::Waiting,
                     LoginProgress::Scanned => LoginStep::Scanned,
                     LoginProgress::Expired => LoginStep::Expired,
@@ -203,12 +211,21 @@ impl Account {
                         Some(BACKOFF_START)
                     }
                     PollAction::BackOff | PollAction::Unknown => {
-                        tracing::warn!(retcode = retcode.0, "Poll refused, retrying in {} s", backoff.as_secs());
+                        tracing::warn!(
+                            retcode = retcode.0,
+                            "Poll refused, retrying in {} s",
+                            backoff.as_secs()
+                        );
                         Some(backoff)
                     }
                     // TODO(#4): relink, saved-session resume and relogin belong to the
                     // session supervisor; until then the loss is reported and the loop ends.
-                    _ => break PollEnd::SessionLost(format!("the server answered retcode {}", retcode.0)),
+                    _ => {
+                        break PollEnd::SessionLost(format!(
+                            "the server answered retcode {}",
+                            retcode.0
+                        ));
+                    }
                 },
                 // Transport errors, 502s and undecodable replies alike: back off and retry.
                 Err(error) => {
@@ -231,8 +248,12 @@ impl Account {
         };
         tracing::info!("Poll loop stopped");
         match &end {
-            PollEnd::Kicked(reason) => self.publish(AppEvent::Kicked { reason: reason.clone() }),
-            PollEnd::SessionLost(reason) => self.publish(AppEvent::SessionLost { reason: reason.clone() }),
+            PollEnd::Kicked(reason) => self.publish(AppEvent::Kicked {
+                reason: reason.clone(),
+            }),
+            PollEnd::SessionLost(reason) => self.publish(AppEvent::SessionLost {
+                reason: reason.clone(),
+            }),
             PollEnd::Stopped => {}
         }
         self.publish(AppEvent::Stopped);
@@ -254,7 +275,10 @@ impl Account {
                         }
                         name.unwrap_or_else(|| format!("uin {}", change.uin))
                     };
-                    self.publish(AppEvent::StatusChanged { name, status: change.status });
+                    self.publish(AppEvent::StatusChanged {
+                        name,
+                        status: change.status,
+                    });
                 }
                 PollEvent::InputNotify(_) => {}
                 ref other @ (PollEvent::Message(_)
@@ -267,7 +291,10 @@ impl Account {
                 }
                 other => {
                     // Counted in the log, never dropped without a trace.
-                    tracing::warn!(poll_type = other.poll_type(), "Skipped a poll event GnomeQQ does not show yet");
+                    tracing::warn!(
+                        poll_type = other.poll_type(),
+                        "Skipped a poll event GnomeQQ does not show yet"
+                    );
                 }
             }
         }
@@ -284,25 +311,61 @@ impl Account {
                 // Our own message from another device names the friend in `to_uin`.
                 let peer = if own { m.to_uin } else { m.from_uin };
                 let name = directory.person_name(peer, None);
-                (Conversation::Friend { uin: peer.get() }, name, m.from_uin, None, m.msg_id, m.time)
+                (
+                    Conversation::Friend { uin: peer.get() },
+                    name,
+                    m.from_uin,
+                    None,
+                    m.msg_id,
+                    m.time,
+                )
             }
             PollEvent::GroupMessage(m) => {
                 let name = directory.groups.get(&m.from_uin).map(|g| g.name.clone());
                 let name = name.unwrap_or_else(|| format!("group {}", m.from_uin));
-                (Conversation::Group { gid: m.from_uin.get() }, name, m.send_uin, None, m.msg_id, m.time)
+                (
+                    Conversation::Group {
+                        gid: m.from_uin.get(),
+                    },
+                    name,
+                    m.send_uin,
+                    None,
+                    m.msg_id,
+                    m.time,
+                )
             }
             PollEvent::DiscuMessage(m) => {
                 let room = directory.discussions.get(&m.did);
                 let name = room.map_or_else(|| format!("discussion {}", m.did), |r| r.name.clone());
-                let qq = room.and_then(|r| r.members.get(&m.send_uin)).and_then(|member| member.qq);
-                (Conversation::Discussion { did: m.did.get() }, name, m.send_uin, qq.map(|q| q.get()), m.msg_id, m.time)
+                let qq = room
+                    .and_then(|r| r.members.get(&m.send_uin))
+                    .and_then(|member| member.qq);
+                (
+                    Conversation::Discussion { did: m.did.get() },
+                    name,
+                    m.send_uin,
+                    qq.map(|q| q.get()),
+                    m.msg_id,
+                    m.time,
+                )
             }
             PollEvent::SessMessage(m) => {
                 let via_group = m.service_type == SessVia::Group;
-                let conversation = Conversation::Temporary { uin: m.from_uin.get(), via_group, room: m.id };
+                let conversation = Conversation::Temporary {
+                    uin: m.from_uin.get(),
+                    via_group,
+                    room: m.id,
+                };
                 let room = sess_room(&directory, via_group, m.id);
                 let name = directory.person_name(m.from_uin, room);
-                (conversation, name, m.from_uin, m.ruin.map(|q| q.get()), m.msg_id, m.time)
+                (
+                    conversation,
+                    name,
+                    m.from_uin,
+                    m.ruin.map(|q| q.get()),
+                    m.msg_id,
+                    m.time,
+                )
             }
             _ => return None,
         };
@@ -317,7 +380,10 @@ impl Account {
             sender_uin: sender.get(),
             sender_name: directory.person_name(sender, room),
             sender_qq,
-            sender_markname: directory.friends.get(&sender).and_then(|f| f.markname.clone()),
+            sender_markname: directory
+                .friends
+                .get(&sender)
+                .and_then(|f| f.markname.clone()),
             own: directory.is_own(sender),
             time,
             msg_id,
@@ -328,14 +394,26 @@ impl Account {
 
     /// Sends text to a conversation, split into parts of at most [`MAX_PART_BYTES`]; stops
     /// at the first part that is not sent and returns the outcome of each part tried.
-    pub async fn send_text(&self, conversation: Conversation, text: &str) -> Result<Vec<SendOutcome>> {
+    pub async fn send_text(
+        &self,
+        conversation: Conversation,
+        text: &str,
+    ) -> Result<Vec<SendOutcome>> {
         let target = match conversation {
             Conversation::Friend { uin } => SendTarget::Buddy(Uin(uin)),
             Conversation::Group { gid } => SendTarget::Group(Gid(gid)),
             Conversation::Discussion { did } => SendTarget::Discussion(DiscussionId(did)),
-            Conversation::Temporary { uin, via_group, room } => SendTarget::Sess {
+            Conversation::Temporary {
+                uin,
+                via_group,
+                room,
+            } => SendTarget::Sess {
                 to: Uin(uin),
-                via: if via_group { SessVia::Group } else { SessVia::Discussion },
+                via: if via_group {
+                    SessVia::Group
+                } else {
+                    SessVia::Discussion
+                },
                 room,
             },
         };
@@ -366,7 +444,12 @@ impl Account {
                         || friend.nick == query
                         || number == Some(friend.uin.get());
                     if matches {
-                        found.push((Conversation::Friend { uin: friend.uin.get() }, friend.display_name().to_owned()));
+                        found.push((
+                            Conversation::Friend {
+                                uin: friend.uin.get(),
+                            },
+                            friend.display_name().to_owned(),
+                        ));
                     }
                 }
             }
@@ -380,7 +463,10 @@ impl Account {
             TargetKind::Discussion => {
                 for (did, room) in &directory.discussions {
                     if room.name == query || number == Some(did.get()) {
-                        found.push((Conversation::Discussion { did: did.get() }, room.name.clone()));
+                        found.push((
+                            Conversation::Discussion { did: did.get() },
+                            room.name.clone(),
+                        ));
                     }
                 }
             }
@@ -389,7 +475,12 @@ impl Account {
                     .groups
                     .iter()
                     .map(|(gid, room)| (true, gid.get(), room))
-                    .chain(directory.discussions.iter().map(|(did, room)| (false, did.get(), room)));
+                    .chain(
+                        directory
+                            .discussions
+                            .iter()
+                            .map(|(did, room)| (false, did.get(), room)),
+                    );
                 for (via_group, room_id, room) in rooms {
                     for member in room.members.values() {
                         let matches = member.card.as_deref() == Some(query)
@@ -404,11 +495,18 @@ impl Account {
             }
         }
         match found.len() {
-            0 => Err(Error::NoMatch { kind: kind.label(), query: query.to_owned() }),
+            0 => Err(Error::NoMatch {
+                kind: kind.label(),
+                query: query.to_owned(),
+            }),
             1 => Ok(found.remove(0)),
             _ => Err(Error::Ambiguous {
                 query: query.to_owned(),
-                candidates: found.iter().map(|(_, name)| name.as_str()).collect::<Vec<_>>().join(", "),
+                candidates: found
+                    .iter()
+                    .map(|(_, name)| name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
             }),
         }
     }
@@ -459,7 +557,10 @@ pub fn split_message(text: &str, max_bytes: usize) -> Vec<String> {
             cut -= 1;
         }
         let window_start = cut.saturating_sub(100);
-        if let Some(space) = rest[..cut].rfind(char::is_whitespace).filter(|&at| at >= window_start && at > 0) {
+        if let Some(space) = rest[..cut]
+            .rfind(char::is_whitespace)
+            .filter(|&at| at >= window_start && at > 0)
+        {
             let space_len = rest[space..].chars().next().map_or(1, char::len_utf8);
             cut = space + space_len;
         }

@@ -25,7 +25,10 @@ pub struct Friend {
 impl Friend {
     /// Markname, else nickname.
     pub fn display_name(&self) -> &str {
-        self.markname.as_deref().filter(|m| !m.is_empty()).unwrap_or(&self.nick)
+        self.markname
+            .as_deref()
+            .filter(|m| !m.is_empty())
+            .unwrap_or(&self.nick)
     }
 }
 
@@ -45,7 +48,10 @@ pub struct Member {
 impl Member {
     /// Card, else nickname.
     pub fn display_name(&self) -> &str {
-        self.card.as_deref().filter(|c| !c.is_empty()).unwrap_or(&self.nick)
+        self.card
+            .as_deref()
+            .filter(|c| !c.is_empty())
+            .unwrap_or(&self.nick)
     }
 }
 
@@ -83,11 +89,21 @@ fn name(raw: &str) -> String {
 impl Directory {
     /// Takes the friend list.
     pub fn set_friends(&mut self, result: &FriendsResult) {
-        let categories: HashMap<u32, String> =
-            result.categories.iter().map(|c| (c.index, name(&c.name))).collect();
-        let nicks: HashMap<Uin, &str> = result.info.iter().map(|i| (i.uin, i.nick.as_str())).collect();
-        let marks: HashMap<Uin, &str> =
-            result.marknames.iter().map(|m| (m.uin, m.markname.as_str())).collect();
+        let categories: HashMap<u32, String> = result
+            .categories
+            .iter()
+            .map(|c| (c.index, name(&c.name)))
+            .collect();
+        let nicks: HashMap<Uin, &str> = result
+            .info
+            .iter()
+            .map(|i| (i.uin, i.nick.as_str()))
+            .collect();
+        let marks: HashMap<Uin, &str> = result
+            .marknames
+            .iter()
+            .map(|m| (m.uin, m.markname.as_str()))
+            .collect();
         self.friends = result
             .friends
             .iter()
@@ -96,7 +112,10 @@ impl Directory {
                     uin: f.uin,
                     nick: nicks.get(&f.uin).map(|n| name(n)).unwrap_or_default(),
                     markname: marks.get(&f.uin).map(|m| name(m)),
-                    category: categories.get(&f.categories).cloned().unwrap_or_else(|| "我的好友".to_owned()),
+                    category: categories
+                        .get(&f.categories)
+                        .cloned()
+                        .unwrap_or_else(|| "我的好友".to_owned()),
                     status: "offline".to_owned(),
                 };
                 (f.uin, friend)
@@ -105,10 +124,20 @@ impl Directory {
     }
 
     /// Takes a group's members and cards.
-    pub fn set_group(&mut self, gid: Gid, group_name: &str, code: GroupCode, info: Option<&GroupInfoResult>) {
+    pub fn set_group(
+        &mut self,
+        gid: Gid,
+        group_name: &str,
+        code: GroupCode,
+        info: Option<&GroupInfoResult>,
+    ) {
         let mut members = HashMap::new();
         if let Some(info) = info {
-            let cards: HashMap<Uin, &str> = info.cards.iter().map(|c| (c.muin, c.card.as_str())).collect();
+            let cards: HashMap<Uin, &str> = info
+                .cards
+                .iter()
+                .map(|c| (c.muin, c.card.as_str()))
+                .collect();
             for member in &info.minfo {
                 members.insert(
                     member.uin,
@@ -121,23 +150,51 @@ impl Directory {
                 );
             }
         }
-        self.groups.insert(gid, Room { name: name(group_name), code: Some(code), members });
+        self.groups.insert(
+            gid,
+            Room {
+                name: name(group_name),
+                code: Some(code),
+                members,
+            },
+        );
     }
 
     /// Takes a discussion's members.
-    pub fn set_discussion(&mut self, did: DiscussionId, discussion_name: &str, info: Option<&DiscussionInfoResult>) {
+    pub fn set_discussion(
+        &mut self,
+        did: DiscussionId,
+        discussion_name: &str,
+        info: Option<&DiscussionInfoResult>,
+    ) {
         let mut members = HashMap::new();
         if let Some(info) = info {
-            let qqs: HashMap<Uin, QqNumber> =
-                info.info.mem_list.iter().filter_map(|m| m.ruin.map(|qq| (m.mem_uin, qq))).collect();
+            let qqs: HashMap<Uin, QqNumber> = info
+                .info
+                .mem_list
+                .iter()
+                .filter_map(|m| m.ruin.map(|qq| (m.mem_uin, qq)))
+                .collect();
             for member in &info.mem_info {
                 members.insert(
                     member.uin,
-                    Member { uin: member.uin, nick: name(&member.nick), card: None, qq: qqs.get(&member.uin).copied() },
+                    Member {
+                        uin: member.uin,
+                        nick: name(&member.nick),
+                        card: None,
+                        qq: qqs.get(&member.uin).copied(),
+                    },
                 );
             }
         }
-        self.discussions.insert(did, Room { name: name(discussion_name), code: None, members });
+        self.discussions.insert(
+            did,
+            Room {
+                name: name(discussion_name),
+                code: None,
+                members,
+            },
+        );
     }
 
     /// Whether this uin is our own (SmartQQ gives the account its QQ number as uin).

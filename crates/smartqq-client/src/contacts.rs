@@ -13,31 +13,66 @@ use crate::{Client, Result, enc, unix_millis};
 impl Client {
     /// `get_self_info2`.
     pub async fn self_info(&self) -> Result<UserInfo> {
-        let url = format!("{}/api/get_self_info2?t={}", self.options().endpoints.s_web2, unix_millis());
-        Self::result("get_self_info2", self.get("get_self_info2", &url, Some(referer::S), self.options().request_timeout).await?)
+        let url = format!(
+            "{}/api/get_self_info2?t={}",
+            self.options().endpoints.s_web2,
+            unix_millis()
+        );
+        Self::result(
+            "get_self_info2",
+            self.get(
+                "get_self_info2",
+                &url,
+                Some(referer::S),
+                self.options().request_timeout,
+            )
+            .await?,
+        )
     }
 
     fn list_request(&self) -> Result<ListRequest> {
         let session = self.require_session()?;
         // The hash of our QQ and the *current* ptwebqq (it changes with 116).
-        let hash = friend_list_hash(FriendHashVariant::Ecok, session.qq.get(), session.ptwebqq().expose());
-        Ok(ListRequest { vfwebqq: session.vfwebqq.clone(), hash: Secret::new(hash) })
+        let hash = friend_list_hash(
+            FriendHashVariant::Ecok,
+            session.qq.get(),
+            session.ptwebqq().expose(),
+        );
+        Ok(ListRequest {
+            vfwebqq: session.vfwebqq.clone(),
+            hash: Secret::new(hash),
+        })
     }
 
     /// `get_user_friends2`: friends, categories and marknames.
     pub async fn friends(&self) -> Result<FriendsResult> {
         let url = format!("{}/api/get_user_friends2", self.options().endpoints.s_web2);
         let reply = self
-            .post_r("get_user_friends2", &url, (referer::S, referer::ORIGIN_S), &self.list_request()?, self.options().request_timeout)
+            .post_r(
+                "get_user_friends2",
+                &url,
+                (referer::S, referer::ORIGIN_S),
+                &self.list_request()?,
+                self.options().request_timeout,
+            )
             .await?;
         Self::result("get_user_friends2", reply)
     }
 
     /// `get_group_name_list_mask2`: groups with gid and code.
     pub async fn groups(&self) -> Result<GroupListResult> {
-        let url = format!("{}/api/get_group_name_list_mask2", self.options().endpoints.s_web2);
+        let url = format!(
+            "{}/api/get_group_name_list_mask2",
+            self.options().endpoints.s_web2
+        );
         let reply = self
-            .post_r("get_group_name_list_mask2", &url, (referer::S, referer::ORIGIN_S), &self.list_request()?, self.options().request_timeout)
+            .post_r(
+                "get_group_name_list_mask2",
+                &url,
+                (referer::S, referer::ORIGIN_S),
+                &self.list_request()?,
+                self.options().request_timeout,
+            )
             .await?;
         Self::result("get_group_name_list_mask2", reply)
     }
@@ -51,7 +86,16 @@ impl Client {
             enc(session.vfwebqq.expose()),
             unix_millis()
         );
-        Self::result("get_group_info_ext2", self.get("get_group_info_ext2", &url, Some(referer::S), self.options().request_timeout).await?)
+        Self::result(
+            "get_group_info_ext2",
+            self.get(
+                "get_group_info_ext2",
+                &url,
+                Some(referer::S),
+                self.options().request_timeout,
+            )
+            .await?,
+        )
     }
 
     /// `get_discus_list`.
@@ -65,7 +109,16 @@ impl Client {
             enc(session.vfwebqq.expose()),
             unix_millis()
         );
-        Self::result("get_discus_list", self.get("get_discus_list", &url, Some(referer::S), self.options().request_timeout).await?)
+        Self::result(
+            "get_discus_list",
+            self.get(
+                "get_discus_list",
+                &url,
+                Some(referer::S),
+                self.options().request_timeout,
+            )
+            .await?,
+        )
     }
 
     /// `get_discu_info`: members with their real QQ numbers.
@@ -79,7 +132,16 @@ impl Client {
             enc(session.psessionid.expose()),
             unix_millis()
         );
-        Self::result("get_discu_info", self.get("get_discu_info", &url, Some(referer::D1), self.options().request_timeout).await?)
+        Self::result(
+            "get_discu_info",
+            self.get(
+                "get_discu_info",
+                &url,
+                Some(referer::D1),
+                self.options().request_timeout,
+            )
+            .await?,
+        )
     }
 
     /// `get_online_buddies2`; also the warm-up that ends the 103 answers.
@@ -93,7 +155,16 @@ impl Client {
             enc(session.psessionid.expose()),
             unix_millis()
         );
-        Self::result("get_online_buddies2", self.get("get_online_buddies2", &url, Some(referer::D1), self.options().request_timeout).await?)
+        Self::result(
+            "get_online_buddies2",
+            self.get(
+                "get_online_buddies2",
+                &url,
+                Some(referer::D1),
+                self.options().request_timeout,
+            )
+            .await?,
+        )
     }
 
     /// `get_recent_list2`.
@@ -104,9 +175,18 @@ impl Client {
             clientid: session.clientid,
             psessionid: session.psessionid.clone(),
         };
-        let url = format!("{}/channel/get_recent_list2", self.options().endpoints.d_web2);
+        let url = format!(
+            "{}/channel/get_recent_list2",
+            self.options().endpoints.d_web2
+        );
         let reply = self
-            .post_r("get_recent_list2", &url, (referer::D1, referer::ORIGIN_D1), &request, self.options().request_timeout)
+            .post_r(
+                "get_recent_list2",
+                &url,
+                (referer::D1, referer::ORIGIN_D1),
+                &request,
+                self.options().request_timeout,
+            )
             .await?;
         Self::result("get_recent_list2", reply)
     }

@@ -31,7 +31,12 @@ impl Endpoints {
     /// Every host at one base URL, as the sandbox serves them (`--server URL`).
     pub fn single(base: &str) -> Self {
         let base = base.trim_end_matches('/').to_owned();
-        Self { ptlogin: base.clone(), captcha: base.clone(), s_web2: base.clone(), d_web2: base }
+        Self {
+            ptlogin: base.clone(),
+            captcha: base.clone(),
+            s_web2: base.clone(),
+            d_web2: base,
+        }
     }
 
     /// Whether these are the real host names, whose cookies carry real domains.

@@ -88,7 +88,10 @@ impl Error {
     }
 
     pub(crate) fn transport(endpoint: &'static str, error: reqwest::Error) -> Self {
-        Self::Transport { endpoint, source: error.without_url() }
+        Self::Transport {
+            endpoint,
+            source: error.without_url(),
+        }
     }
 }
 

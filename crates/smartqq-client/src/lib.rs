@@ -36,8 +36,7 @@ pub use send::SendTarget;
 use endpoints::referer;
 
 /// A browser User-Agent: requests without one were refused (spec §2.2).
-pub const BROWSER_USER_AGENT: &str =
-    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/70.0 Safari/537.36";
+pub const BROWSER_USER_AGENT: &str = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/70.0 Safari/537.36";
 
 /// How a [`Client`] behaves.
 #[derive(Clone, Debug)]
@@ -72,7 +71,10 @@ impl Default for ClientOptions {
 impl ClientOptions {
     /// Options for a sandbox (or any server) at one base URL.
     pub fn for_server(base: &str) -> Self {
-        Self { endpoints: Endpoints::single(base), ..Self::default() }
+        Self {
+            endpoints: Endpoints::single(base),
+            ..Self::default()
+        }
     }
 }
 
@@ -95,7 +97,9 @@ impl Session {
 
 impl fmt::Debug for Session {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Session").field("qq", &self.qq).finish_non_exhaustive()
+        f.debug_struct("Session")
+            .field("qq", &self.qq)
+            .finish_non_exhaustive()
     }
 }
 
@@ -111,14 +115,19 @@ struct Inner {
     options: ClientOptions,
     session: RwLock<Option<Arc<Session>>>,
     msg_ids: MsgIds,
-    sess_sigs: Mutex<HashMap<(u64, Uin, u8), (Secret, Instant)>>,
+    sess_sigs: Mutex<HashMap<SessKey, (Secret, Instant)>>,
 }
 
 impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Client").field("endpoints", &self.inner.options.endpoints).finish_non_exhaustive()
+        f.debug_struct("Client")
+            .field("endpoints", &self.inner.options.endpoints)
+            .finish_non_exhaustive()
     }
 }
+
+/// A temporary session's room id, peer and `service_type`.
+type SessKey = (u64, Uin, u8);
 
 /// How long a temporary-session signature is reused (Mojo cached it 300 s).
 const SESS_SIG_LIFETIME: Duration = Duration::from_secs(300);
@@ -188,7 +197,9 @@ impl Client {
     fn set_web_cookie(&self, name: &str, value: &str) {
         let endpoints = &self.inner.options.endpoints;
         for base in [&endpoints.s_web2, &endpoints.d_web2, &endpoints.ptlogin] {
-            let Ok(url) = reqwest::Url::parse(base) else { continue };
+            let Ok(url) = reqwest::Url::parse(base) else {
+                continue;
+            };
             let cookie = if endpoints.uses_real_hosts() {
                 format!("{name}={value}; Domain=qq.com; Path=/")
             } else {
@@ -210,7 +221,11 @@ impl Client {
         if let Some(referer) = referer {
             headers.insert(REFERER, HeaderValue::from_static(referer));
         }
-        self.execute(endpoint, self.inner.http.get(url).headers(headers).timeout(timeout)).await
+        self.execute(
+            endpoint,
+            self.inner.http.get(url).headers(headers).timeout(timeout),
+        )
+        .await
     }
 
     /// POSTs `r` as a form field with Referer and Origin.
@@ -235,24 +250,47 @@ impl Client {
         self.execute(endpoint, request).await
     }
 
-    async fn execute(&self, endpoint: &'static str, request: reqwest::RequestBuilder) -> Result<(u16, Vec<u8>)> {
+    async fn execute(
+        &self,
+        endpoint: &'static str,
+        request: reqwest::RequestBuilder,
+    ) -> Result<(u16, Vec<u8>)> {
         let started = Instant::now();
-        let response = request.send().await.map_err(|e| Error::transport(endpoint, e))?;
+        let response = request
+            .send()
+            .await
+            .map_err(|e| Error::transport(endpoint, e))?;
         let status = response.status().as_u16();
-        let body = response.bytes().await.map_err(|e| Error::transport(endpoint, e))?;
-        tracing::debug!(endpoint, status, bytes = body.len(), elapsed_ms = started.elapsed().as_millis() as u64, "Request done");
+        let body = response
+            .bytes()
+            .await
+            .map_err(|e| Error::transport(endpoint, e))?;
+        tracing::debug!(
+            endpoint,
+            status,
+            bytes = body.len(),
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "Request done"
+        );
         Ok((status, body.to_vec()))
     }
 
     /// Decodes a `{"retcode":0,"result":…}` reply of a successful HTTP exchange.
-    fn result<T: DeserializeOwned>(endpoint: &'static str, (status, body): (u16, Vec<u8>)) -> Result<T> {
+    fn result<T: DeserializeOwned>(
+        endpoint: &'static str,
+        (status, body): (u16, Vec<u8>),
+    ) -> Result<T> {
         if status != 200 {
             return Err(Error::Status { endpoint, status });
         }
         smartqq_protocol::api::parse_result(&body).map_err(|error| match error.retcode() {
             Some(retcode) => Error::Retcode { endpoint, retcode },
             None => {
-                tracing::trace!(endpoint, bytes = body.len(), "Reply had an unexpected shape");
+                tracing::trace!(
+                    endpoint,
+                    bytes = body.len(),
+                    "Reply had an unexpected shape"
+                );
                 Error::Decode { endpoint }
             }
         })
@@ -266,12 +304,14 @@ impl Client {
         }
     }
 
-    fn sess_sig_cached(&self, key: (u64, Uin, u8)) -> Option<Secret> {
+    fn sess_sig_cached(&self, key: SessKey) -> Option<Secret> {
         let sigs = self.inner.sess_sigs.lock().ok()?;
-        sigs.get(&key).filter(|(_, at)| at.elapsed() < SESS_SIG_LIFETIME).map(|(sig, _)| sig.clone())
+        sigs.get(&key)
+            .filter(|(_, at)| at.elapsed() < SESS_SIG_LIFETIME)
+            .map(|(sig, _)| sig.clone())
     }
 
-    fn remember_sess_sig(&self, key: (u64, Uin, u8), sig: Secret) {
+    fn remember_sess_sig(&self, key: SessKey, sig: Secret) {
         if let Ok(mut sigs) = self.inner.sess_sigs.lock() {
             sigs.insert(key, (sig, Instant::now()));
         }
@@ -280,7 +320,9 @@ impl Client {
 
 /// A `t` cache buster in milliseconds (13 digits).
 pub(crate) fn unix_millis() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
 }
 
 /// Percent-encodes a query value.

@@ -23,7 +23,9 @@ pub struct QrCode {
 
 impl fmt::Debug for QrCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("QrCode").field("png_bytes", &self.png.len()).finish_non_exhaustive()
+        f.debug_struct("QrCode")
+            .field("png_bytes", &self.png.len())
+            .finish_non_exhaustive()
     }
 }
 
@@ -67,9 +69,14 @@ impl Client {
             self.options().endpoints.ptlogin,
             unix_millis() % 1_000_000_007
         );
-        let (status, body) = self.get("ptqrshow", &url, None, self.options().request_timeout).await?;
+        let (status, body) = self
+            .get("ptqrshow", &url, None, self.options().request_timeout)
+            .await?;
         if status != 200 {
-            return Err(Error::Status { endpoint: "ptqrshow", status });
+            return Err(Error::Status {
+                endpoint: "ptqrshow",
+                status,
+            });
         }
         Ok(QrCode::from_png(body))
     }
@@ -77,19 +84,33 @@ impl Client {
     /// Asks `ptqrlogin` for the state of the current code (spec §3.3).
     pub async fn check_qr(&self) -> Result<QrLoginState> {
         let endpoints = &self.options().endpoints;
-        let qrsig = self.cookie(&endpoints.ptlogin, "qrsig").ok_or(Error::MissingCookie("qrsig"))?;
+        let qrsig = self
+            .cookie(&endpoints.ptlogin, "qrsig")
+            .ok_or(Error::MissingCookie("qrsig"))?;
         let url = format!(
             "{}/ptqrlogin?ptqrtoken={}&webqq_type=10&remember_uin=1&login2qq=1&aid=501004106&u1=http%3A%2F%2Fw.qq.com%2Fproxy.html%3Flogin2qq%3D1%26webqq_type%3D10&ptredirect=0&ptlang=2052&daid=164&from_ui=1&pttype=1&dumy=&fp=loginerroralert&action=0-0-{}&mibao_css=m_webqq&t=undefined&g=1&js_type=0&js_ver=10203&login_sig=&pt_randsalt=0",
             endpoints.ptlogin,
             hash33(&qrsig),
             unix_millis() % 100_000
         );
-        let (status, body) = self.get("ptqrlogin", &url, Some(referer::PT), self.options().request_timeout).await?;
+        let (status, body) = self
+            .get(
+                "ptqrlogin",
+                &url,
+                Some(referer::PT),
+                self.options().request_timeout,
+            )
+            .await?;
         if status != 200 {
-            return Err(Error::Status { endpoint: "ptqrlogin", status });
+            return Err(Error::Status {
+                endpoint: "ptqrlogin",
+                status,
+            });
         }
         let text = String::from_utf8_lossy(&body);
-        QrLoginState::parse(&text).map_err(|_| Error::Decode { endpoint: "ptqrlogin" })
+        QrLoginState::parse(&text).map_err(|_| Error::Decode {
+            endpoint: "ptqrlogin",
+        })
     }
 
     /// The whole QR login: shows codes through `progress`, waits for the phone, replaces
@@ -124,7 +145,10 @@ impl Client {
                 QrLoginState::Waiting if changed => progress(LoginProgress::Waiting),
                 QrLoginState::Scanned if changed => progress(LoginProgress::Scanned),
                 QrLoginState::Other { code, message } => {
-                    return Err(Error::QrRefused { code: code.clone(), message: message.clone() });
+                    return Err(Error::QrRefused {
+                        code: code.clone(),
+                        message: message.clone(),
+                    });
                 }
                 _ => {}
             }
@@ -138,12 +162,19 @@ impl Client {
     pub async fn complete_login(&self, check_sig_url: &str) -> Result<()> {
         let options = self.options().clone();
         // The URL is used verbatim and without a Referer (an empty one got HTTP 403).
-        let (status, _) = self.get("check_sig", check_sig_url, None, options.request_timeout).await?;
+        let (status, _) = self
+            .get("check_sig", check_sig_url, None, options.request_timeout)
+            .await?;
         if !(200..400).contains(&status) {
-            return Err(Error::Status { endpoint: "check_sig", status });
+            return Err(Error::Status {
+                endpoint: "check_sig",
+                status,
+            });
         }
         let endpoints = &options.endpoints;
-        let ptwebqq = self.cookie(&endpoints.s_web2, "ptwebqq").unwrap_or_default();
+        let ptwebqq = self
+            .cookie(&endpoints.s_web2, "ptwebqq")
+            .unwrap_or_default();
         let qq = self
             .cookie(&endpoints.s_web2, "uin")
             .and_then(|uin| uin.trim_start_matches('o').parse::<u64>().ok())
@@ -156,8 +187,16 @@ impl Client {
             ClientId::SMARTQQ,
             unix_millis()
         );
-        let vfwebqq: VfwebqqResult =
-            Self::result("getvfwebqq", self.get("getvfwebqq", &url, Some(referer::S), options.request_timeout).await?)?;
+        let vfwebqq: VfwebqqResult = Self::result(
+            "getvfwebqq",
+            self.get(
+                "getvfwebqq",
+                &url,
+                Some(referer::S),
+                options.request_timeout,
+            )
+            .await?,
+        )?;
 
         let request = Login2Request {
             ptwebqq: Secret::new(ptwebqq.clone()),
@@ -167,7 +206,15 @@ impl Client {
             key: None,
         };
         let url = format!("{}/channel/login2", endpoints.d_web2);
-        let reply = self.post_r("login2", &url, (referer::D1, referer::ORIGIN_D1), &request, options.request_timeout).await?;
+        let reply = self
+            .post_r(
+                "login2",
+                &url,
+                (referer::D1, referer::ORIGIN_D1),
+                &request,
+                options.request_timeout,
+            )
+            .await?;
         let login: Login2Result = Self::result("login2", reply)?;
         if login.uin.get() != qq {
             tracing::warn!("login2 named another account than the cookies; using login2's");
@@ -205,15 +252,33 @@ impl Client {
             enc(session.psessionid.expose()),
             unix_millis()
         );
-        let (status, body) = self.get("logout2", &url, Some(referer::D1), self.options().request_timeout).await?;
+        let (status, body) = self
+            .get(
+                "logout2",
+                &url,
+                Some(referer::D1),
+                self.options().request_timeout,
+            )
+            .await?;
         if status != 200 {
-            return Err(Error::Status { endpoint: "logout2", status });
+            return Err(Error::Status {
+                endpoint: "logout2",
+                status,
+            });
         }
-        let value: serde_json::Value = serde_json::from_slice(&body).map_err(|_| Error::Decode { endpoint: "logout2" })?;
+        let value: serde_json::Value =
+            serde_json::from_slice(&body).map_err(|_| Error::Decode {
+                endpoint: "logout2",
+            })?;
         match value.get("retcode").and_then(serde_json::Value::as_i64) {
             Some(0) => Ok(()),
-            Some(code) => Err(Error::Retcode { endpoint: "logout2", retcode: smartqq_protocol::retcode::Retcode(code) }),
-            None => Err(Error::Decode { endpoint: "logout2" }),
+            Some(code) => Err(Error::Retcode {
+                endpoint: "logout2",
+                retcode: smartqq_protocol::retcode::Retcode(code),
+            }),
+            None => Err(Error::Decode {
+                endpoint: "logout2",
+            }),
         }
     }
 
@@ -228,7 +293,14 @@ impl Client {
             enc(session.psessionid.expose()),
             unix_millis()
         );
-        let reply = self.get("change_status2", &url, Some(referer::D1), self.options().request_timeout).await?;
+        let reply = self
+            .get(
+                "change_status2",
+                &url,
+                Some(referer::D1),
+                self.options().request_timeout,
+            )
+            .await?;
         Self::result::<serde_json::Value>("change_status2", reply).map(|_| ())
     }
 }

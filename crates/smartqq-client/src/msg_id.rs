@@ -12,7 +12,10 @@ pub struct MsgIds {
 impl MsgIds {
     /// Ids for a client started at `start_ms` (Unix milliseconds).
     pub fn starting_at(start_ms: u64) -> Self {
-        Self { base: (start_ms / 1000 % 10_000) * 10_000, sent: AtomicU64::new(0) }
+        Self {
+            base: (start_ms / 1000 % 10_000) * 10_000,
+            sent: AtomicU64::new(0),
+        }
     }
 
     /// The next id; never the same twice.

@@ -27,12 +27,23 @@ impl Client {
         };
         let url = format!("{}/channel/poll2", self.options().endpoints.d_web2);
         let (status, body) = self
-            .post_r("poll2", &url, (referer::D1, referer::ORIGIN_D1), &request, self.options().poll_timeout)
+            .post_r(
+                "poll2",
+                &url,
+                (referer::D1, referer::ORIGIN_D1),
+                &request,
+                self.options().poll_timeout,
+            )
             .await?;
         match status {
             200 => {}
             504 => return Ok(PollReply::Idle),
-            status => return Err(Error::Status { endpoint: "poll2", status }),
+            status => {
+                return Err(Error::Status {
+                    endpoint: "poll2",
+                    status,
+                });
+            }
         }
 
         let reply = PollReply::parse(&body).map_err(|_| {

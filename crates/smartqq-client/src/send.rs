@@ -1,6 +1,8 @@
 //! The four sends (spec §6) and the temporary-session signature.
 
-use smartqq_protocol::api::{BuddySendRequest, C2cMsgSig, DiscuSendRequest, GroupSendRequest, SessSendRequest};
+use smartqq_protocol::api::{
+    BuddySendRequest, C2cMsgSig, DiscuSendRequest, GroupSendRequest, SessSendRequest,
+};
 use smartqq_protocol::content::{Font, Segment, encode_outgoing};
 use smartqq_protocol::ids::{DiscussionId, Gid, Secret, Uin};
 use smartqq_protocol::poll::SessVia;
@@ -37,7 +39,11 @@ impl Client {
     ///
     /// Returns the outcome and the `msg_id` used. Nothing is retried here: 1202 and 100100
     /// often mean "delivered anyway" (spec §6.3), so a resend is the caller's decision.
-    pub async fn send(&self, target: SendTarget, segments: &[Segment]) -> Result<(SendOutcome, u64)> {
+    pub async fn send(
+        &self,
+        target: SendTarget,
+        segments: &[Segment],
+    ) -> Result<(SendOutcome, u64)> {
         let session = self.require_session()?;
         let content = encode_outgoing(segments, &Font::default());
         let msg_id = self.inner.msg_ids.next();
@@ -47,26 +53,87 @@ impl Client {
         let timeout = self.options().request_timeout;
         let reply = match target {
             SendTarget::Buddy(to) => {
-                let r = BuddySendRequest { to, content, face: FACE, clientid, msg_id, psessionid };
-                self.post_r("send_buddy_msg2", &format!("{d_web2}/channel/send_buddy_msg2"), headers, &r, timeout).await?
+                let r = BuddySendRequest {
+                    to,
+                    content,
+                    face: FACE,
+                    clientid,
+                    msg_id,
+                    psessionid,
+                };
+                self.post_r(
+                    "send_buddy_msg2",
+                    &format!("{d_web2}/channel/send_buddy_msg2"),
+                    headers,
+                    &r,
+                    timeout,
+                )
+                .await?
             }
             SendTarget::Group(group_uin) => {
-                let r = GroupSendRequest { group_uin, content, face: FACE, clientid, msg_id, psessionid };
-                self.post_r("send_qun_msg2", &format!("{d_web2}/channel/send_qun_msg2"), headers, &r, timeout).await?
+                let r = GroupSendRequest {
+                    group_uin,
+                    content,
+                    face: FACE,
+                    clientid,
+                    msg_id,
+                    psessionid,
+                };
+                self.post_r(
+                    "send_qun_msg2",
+                    &format!("{d_web2}/channel/send_qun_msg2"),
+                    headers,
+                    &r,
+                    timeout,
+                )
+                .await?
             }
             SendTarget::Discussion(did) => {
-                let r = DiscuSendRequest { did, content, face: FACE, clientid, msg_id, psessionid };
-                self.post_r("send_discu_msg2", &format!("{d_web2}/channel/send_discu_msg2"), headers, &r, timeout).await?
+                let r = DiscuSendRequest {
+                    did,
+                    content,
+                    face: FACE,
+                    clientid,
+                    msg_id,
+                    psessionid,
+                };
+                self.post_r(
+                    "send_discu_msg2",
+                    &format!("{d_web2}/channel/send_discu_msg2"),
+                    headers,
+                    &r,
+                    timeout,
+                )
+                .await?
             }
             SendTarget::Sess { to, via, room } => {
                 let group_sig = self.sess_sig(to, via, room).await?;
-                let r = SessSendRequest { to, group_sig, service_type: via, content, face: FACE, clientid, msg_id, psessionid };
-                self.post_r("send_sess_msg2", &format!("{d_web2}/channel/send_sess_msg2"), headers, &r, timeout).await?
+                let r = SessSendRequest {
+                    to,
+                    group_sig,
+                    service_type: via,
+                    content,
+                    face: FACE,
+                    clientid,
+                    msg_id,
+                    psessionid,
+                };
+                self.post_r(
+                    "send_sess_msg2",
+                    &format!("{d_web2}/channel/send_sess_msg2"),
+                    headers,
+                    &r,
+                    timeout,
+                )
+                .await?
             }
         };
         match reply {
             (200, body) => Ok((SendOutcome::from_body(&body), msg_id)),
-            (status, _) => Err(Error::Status { endpoint: "send", status }),
+            (status, _) => Err(Error::Status {
+                endpoint: "send",
+                status,
+            }),
         }
     }
 
@@ -85,7 +152,14 @@ impl Client {
             via_code(via),
             unix_millis()
         );
-        let reply = self.get("get_c2cmsg_sig2", &url, Some(referer::D1), self.options().request_timeout).await?;
+        let reply = self
+            .get(
+                "get_c2cmsg_sig2",
+                &url,
+                Some(referer::D1),
+                self.options().request_timeout,
+            )
+            .await?;
         let sig: C2cMsgSig = Self::result("get_c2cmsg_sig2", reply)?;
         if sig.value.is_empty() {
             return Err(Error::SessRefused);
