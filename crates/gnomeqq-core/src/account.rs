@@ -372,7 +372,8 @@ impl Account {
         let room = match conversation {
             Conversation::Group { gid } => directory.groups.get(&Gid(gid)),
             Conversation::Discussion { did } => directory.discussions.get(&DiscussionId(did)),
-            _ => None,
+            Conversation::Temporary { via_group, room, .. } => sess_room(&directory, via_group, room),
+            Conversation::Friend { .. } => None,
         };
         Some(IncomingMessage {
             conversation,

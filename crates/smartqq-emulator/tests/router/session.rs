@@ -380,10 +380,7 @@ async fn strict_headers_require_referer_and_user_agent() {
     let mut session = Session::start(Era::Smartqq2018).await;
     session.browser.knobs(json!({"strict_headers": true})).await;
 
-    let without_referer = session
-        .browser
-        .get("/api/get_self_info2?t=1", None)
-        .await;
+    let without_referer = session.browser.get("/api/get_self_info2?t=1", None).await;
     let with_referer = session.api_get("get_self_info2", "").await;
 
     assert_eq!(without_referer.retcode(), 100_001);
