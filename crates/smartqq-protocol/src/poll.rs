@@ -275,18 +275,18 @@ impl PollEvent {
             .get("poll_type")
             .and_then(Value::as_str)
             .unwrap_or_default();
-        let value = element.get("value").cloned().unwrap_or(Value::Null);
+        let null = Value::Null;
+        let value = element.get("value").unwrap_or(&null);
+        // Deserialising from `&Value` borrows it; only the rare unknown element is cloned.
         let typed = match poll_type {
-            "message" => serde_json::from_value(value.clone()).map(Self::Message),
-            "group_message" => serde_json::from_value(value.clone()).map(Self::GroupMessage),
-            "discu_message" => serde_json::from_value(value.clone()).map(Self::DiscuMessage),
-            "sess_message" => serde_json::from_value(value.clone()).map(Self::SessMessage),
-            "kick_message" => serde_json::from_value(value.clone()).map(Self::Kick),
-            "input_notify" => serde_json::from_value(value.clone()).map(Self::InputNotify),
-            "buddies_status_change" => {
-                serde_json::from_value(value.clone()).map(Self::StatusChange)
-            }
-            "shake_message" => serde_json::from_value(value.clone()).map(Self::Shake),
+            "message" => BuddyMessage::deserialize(value).map(Self::Message),
+            "group_message" => GroupMessage::deserialize(value).map(Self::GroupMessage),
+            "discu_message" => DiscuMessage::deserialize(value).map(Self::DiscuMessage),
+            "sess_message" => SessMessage::deserialize(value).map(Self::SessMessage),
+            "kick_message" => KickMessage::deserialize(value).map(Self::Kick),
+            "input_notify" => InputNotify::deserialize(value).map(Self::InputNotify),
+            "buddies_status_change" => StatusChange::deserialize(value).map(Self::StatusChange),
+            "shake_message" => ShakeMessage::deserialize(value).map(Self::Shake),
             other if LEGACY_NOTICES.contains(&other) => Ok(Self::LegacyNotice {
                 poll_type: other.to_owned(),
                 notice: LegacyNotice(value.clone()),
@@ -295,7 +295,7 @@ impl PollEvent {
         };
         typed.unwrap_or_else(|error| Self::Unknown {
             poll_type: poll_type.to_owned(),
-            value,
+            value: value.clone(),
             reason: error.to_string(),
         })
     }
