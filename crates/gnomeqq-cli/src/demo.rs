@@ -120,7 +120,7 @@ pub async fn run(interactive: bool) -> anyhow::Result<u8> {
         ..ClientOptions::for_server(&server.url())
     };
     let (account, mut events) = Account::new(Client::new(options)?);
-    crate::login(&account, &mut events, None).await?;
+    crate::login(&account, &mut events, None, false).await?;
     print_contacts(&account);
 
     let poller = account.clone();

@@ -108,6 +108,16 @@ struct SandboxArgs {
     auto_confirm: Option<f64>,
 }
 
+/// Dependencies whose logs may carry tokens.
+const SILENCED_LOG_TARGETS: [&str; 6] = [
+    "cookie_store=off",
+    "reqwest=off",
+    "hyper=off",
+    "hyper_util=off",
+    "h2=off",
+    "rustls=off",
+];
+
 /// Prints a line for people on stdout.
 pub(crate) fn say(line: &str) {
     println!("{line}");
@@ -115,11 +125,17 @@ pub(crate) fn say(line: &str) {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let mut filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| "gnomeqq=info,smartqq_client=info,warn".into());
+    // These libraries log cookies, headers or URLs with their query strings at debug and
+    // trace; whatever RUST_LOG asks, they stay silent (STYLE.md §6).
+    for directive in SILENCED_LOG_TARGETS {
+        if let Ok(directive) = directive.parse() {
+            filter = filter.add_directive(directive);
+        }
+    }
     tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "gnomeqq=info,smartqq_client=info,warn".into()),
-        )
+        .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .init();
     let runtime = match tokio::runtime::Runtime::new() {
@@ -144,7 +160,13 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Sandbox(args) => sandbox(args).await,
         Command::Login => {
             let (account, mut events) = connect(&cli.server, cli.era)?;
-            login(&account, &mut events, data_dir(cli.data_dir.as_deref())).await?;
+            login(
+                &account,
+                &mut events,
+                data_dir(cli.data_dir.as_deref()),
+                false,
+            )
+            .await?;
             say("Logged in.");
             // TODO(#4): keep the session (Secret Service or a 0600 file) so the next command
             // resumes without a scan; until then the session is closed again here.
@@ -153,7 +175,13 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
         }
         Command::Listen { json } => {
             let (account, mut events) = connect(&cli.server, cli.era)?;
-            login(&account, &mut events, data_dir(cli.data_dir.as_deref())).await?;
+            login(
+                &account,
+                &mut events,
+                data_dir(cli.data_dir.as_deref()),
+                json,
+            )
+            .await?;
             listen(&account, &mut events, json).await
         }
         Command::Send { kind, target, text } => {
@@ -172,14 +200,26 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
                 bail!("nothing to send: the text is empty");
             }
             let (account, mut events) = connect(&cli.server, cli.era)?;
-            login(&account, &mut events, data_dir(cli.data_dir.as_deref())).await?;
+            login(
+                &account,
+                &mut events,
+                data_dir(cli.data_dir.as_deref()),
+                false,
+            )
+            .await?;
             let code = send(&account, kind, &target, &text).await;
             account.client().logout().await?;
             code
         }
         Command::Contacts { json } => {
             let (account, mut events) = connect(&cli.server, cli.era)?;
-            login(&account, &mut events, data_dir(cli.data_dir.as_deref())).await?;
+            login(
+                &account,
+                &mut events,
+                data_dir(cli.data_dir.as_deref()),
+                json,
+            )
+            .await?;
             contacts(&account, json)?;
             account.client().logout().await?;
             Ok(0)
@@ -193,7 +233,13 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
                 tracing::warn!("No commands are configured in {}", path.display());
             }
             let (account, mut events) = connect(&cli.server, cli.era)?;
-            login(&account, &mut events, data_dir(cli.data_dir.as_deref())).await?;
+            login(
+                &account,
+                &mut events,
+                data_dir(cli.data_dir.as_deref()),
+                false,
+            )
+            .await?;
             let bot = bot::Bot::new(account.clone(), config, false)?;
             let poller = account.clone();
             let poll_loop = tokio::spawn(async move { poller.run_poll_loop().await });
@@ -266,7 +312,16 @@ pub(crate) async fn login(
     account: &Account,
     events: &mut UnboundedReceiver<AppEvent>,
     qr_dir: Option<PathBuf>,
+    progress_on_stderr: bool,
 ) -> anyhow::Result<()> {
+    // With --json, stdout carries only JSON; the login's progress goes to stderr.
+    let show = |line: &str| {
+        if progress_on_stderr {
+            eprintln!("{line}");
+        } else {
+            say(line);
+        }
+    };
     let login = {
         let account = account.clone();
         tokio::spawn(async move { account.login().await })
@@ -274,18 +329,18 @@ pub(crate) async fn login(
     while let Some(event) = events.recv().await {
         if let AppEvent::Login(LoginStep::QrReady { png, text }) = &event {
             if let Some(art) = text.as_deref().and_then(terminal::qr_art) {
-                say(&art);
+                show(&art);
             }
             if let Some(dir) = &qr_dir {
                 let path = dir.join("qr.png");
                 match std::fs::create_dir_all(dir).and_then(|()| std::fs::write(&path, png)) {
-                    Ok(()) => say(&format!("QR code saved as {}", path.display())),
+                    Ok(()) => show(&format!("QR code saved as {}", path.display())),
                     Err(error) => tracing::warn!("Could not save the QR code: {error}"),
                 }
             }
         }
         if let Some(line) = terminal::describe(&event) {
-            say(&line);
+            show(&line);
         }
         if matches!(event, AppEvent::Online { .. }) {
             break;

@@ -127,6 +127,9 @@ pub struct Knobs {
     pub shadow_drop_group: Option<GroupNumber>,
     /// Temporary-session sending.
     pub sess_send: SessSend,
+    /// `pt4_auth` trades a valid `supertoken` for a fresh `check_sig` URL (spec §3.8); off,
+    /// every resume needs a new QR scan.
+    pub sso_resume: bool,
 }
 
 impl Knobs {
@@ -165,6 +168,7 @@ impl Knobs {
             max_text_bytes: 0,
             shadow_drop_group: None,
             sess_send: SessSend::Ok,
+            sso_resume: true,
         }
     }
 

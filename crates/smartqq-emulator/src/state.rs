@@ -236,6 +236,8 @@ pub(crate) struct State {
     pub send_times: HashMap<u64, VecDeque<Instant>>,
     pub counters: Counters,
     pub check_codes: HashMap<QqNumber, (String, String)>,
+    /// Single-sign-on tokens (`supertoken` cookie) still valid for `pt4_auth` (spec §3.8).
+    pub super_tokens: HashMap<String, QqNumber>,
     pub recent: Vec<(u8, u64)>,
 }
 
@@ -255,6 +257,7 @@ impl State {
             send_times: HashMap::new(),
             counters: Counters::default(),
             check_codes: HashMap::new(),
+            super_tokens: HashMap::new(),
             recent: Vec::new(),
         }
     }

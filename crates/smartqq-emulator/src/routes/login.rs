@@ -11,7 +11,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::response::{Html, IntoResponse, Response};
 use smartqq_protocol::QqNumber;
 use smartqq_protocol::api::Era;
-use smartqq_protocol::hash::hash33;
+use smartqq_protocol::hash::{hash33, time33};
 use smartqq_protocol::password::{self, CheckAnswer, PasswordFieldError};
 use smartqq_protocol::ptui::{QrLoginState, format_ptui_cb};
 
@@ -151,9 +151,17 @@ pub(crate) async fn ptqrlogin(
     }
 }
 
-/// Ends a ptlogin with success: the cookies of spec §2.5 and a `check_sig` URL that
-/// points back at this sandbox.
-fn login_success(sandbox: &Sandbox, call: &Call, service: &str, login_type: u8) -> Response {
+/// A new ptlogin for the account: its tokens, and the one-shot `check_sig` URL (pointing
+/// back at this sandbox) that trades them for the web2 cookies.
+struct IssuedLogin {
+    qq: QqNumber,
+    nick: String,
+    skey: String,
+    ptwebqq: String,
+    check_sig_url: String,
+}
+
+fn issue_login(sandbox: &Sandbox, call: &Call, service: &str, login_type: u8) -> IssuedLogin {
     let mut state = sandbox.lock();
     let qq = state.world().account.qq;
     let nick = state.world().account.nick.clone();
@@ -181,22 +189,44 @@ fn login_success(sandbox: &Sandbox, call: &Call, service: &str, login_type: u8) 
     } else {
         call.authority()
     };
-    let url = format!(
+    let check_sig_url = format!(
         "http://{check_sig_host}/check_sig?pttype=1&uin={qq}&service={service}&nodirect=0&ptsigx={ptsigx}&s_url=http%3A%2F%2Fw.qq.com%2Fproxy.html%3Flogin2qq%3D1%26webqq_type%3D10&f_url=&ptlang=2052&ptredirect=100&aid=501004106&daid=164&j_later=0&low_login_hour=0&regmaster=0&pt_login_type={login_type}&pt_aid=0&pt_aaid=16&pt_light=0&pt_3rd_aid=0"
     );
+    IssuedLogin {
+        qq,
+        nick,
+        skey,
+        ptwebqq,
+        check_sig_url,
+    }
+}
+
+/// Ends a ptlogin with success: the cookies of spec §2.5 and a `check_sig` URL that
+/// points back at this sandbox.
+fn login_success(sandbox: &Sandbox, call: &Call, service: &str, login_type: u8) -> Response {
+    let issued = issue_login(sandbox, call, service, login_type);
+    let qq = issued.qq;
     let uin_cookie = format!("o{qq}");
     let nick_cookie = format!("ptnick_{qq}");
-    let nick_hex = hex::encode(nick.as_bytes());
+    let nick_hex = hex::encode(issued.nick.as_bytes());
     let (superkey, supertoken, guid) = (token(SIG, 40), token(ALNUM, 10), token(HEX, 16));
+    sandbox.lock().super_tokens.insert(supertoken.clone(), qq);
     let rk = token(SIG, 10);
-    let mut response = js_reply(format_ptui_cb(&["0", "0", &url, "0", "登录成功！", &nick]));
+    let mut response = js_reply(format_ptui_cb(&[
+        "0",
+        "0",
+        &issued.check_sig_url,
+        "0",
+        "登录成功！",
+        &issued.nick,
+    ]));
     set_cookies(
         &mut response,
         call,
         &[
             ("pt2gguin", &uin_cookie, "qq.com"),
             ("uin", &uin_cookie, "qq.com"),
-            ("skey", &skey, "qq.com"),
+            ("skey", &issued.skey, "qq.com"),
             ("superuin", &uin_cookie, "ptlogin2.qq.com"),
             ("superkey", &superkey, "ptlogin2.qq.com"),
             ("supertoken", &supertoken, "ptlogin2.qq.com"),
@@ -205,8 +235,41 @@ fn login_success(sandbox: &Sandbox, call: &Call, service: &str, login_type: u8) 
             (&nick_cookie, &nick_hex, "ptlogin2.qq.com"),
             ("ptisp", "ctc", "qq.com"),
             ("RK", &rk, "qq.com"),
-            ("ptwebqq", &ptwebqq, "qq.com"),
+            ("ptwebqq", &issued.ptwebqq, "qq.com"),
         ],
+    );
+    response
+}
+
+/// `GET /pt4_auth`: single sign-on (spec §3.8). With a known `supertoken` cookie and
+/// `auth_token = time33(supertoken)`, answers a fresh `check_sig` URL, so a client whose
+/// web session expired logs in again without a scan. The new login's ptwebqq cookie is
+/// set here, as the QR path sets it at `ptqrlogin`.
+pub(crate) async fn pt4_auth(
+    State(sandbox): State<Sandbox>,
+    headers: HeaderMap,
+    uri: Uri,
+) -> Response {
+    let call = Call::new(headers, &uri, &Bytes::new());
+    let refused = || js_reply("ptui_auth_CB('1','');".to_owned());
+    let supertoken = call.cookie("supertoken").unwrap_or_default().to_owned();
+    let token_ok = call.query("auth_token") == Some(time33(&supertoken).to_string().as_str());
+    let (known, sso_on) = {
+        let state = sandbox.lock();
+        let owner = state.super_tokens.get(&supertoken).copied();
+        let superuin_ok =
+            owner.is_some_and(|qq| call.cookie("superuin") == Some(format!("o{qq}").as_str()));
+        (superuin_ok, state.knobs.sso_resume)
+    };
+    if !(token_ok && known && sso_on) {
+        return refused();
+    }
+    let issued = issue_login(&sandbox, &call, "pt4_auth", 3);
+    let mut response = js_reply(format!("ptui_auth_CB('0','{}');", issued.check_sig_url));
+    set_cookies(
+        &mut response,
+        &call,
+        &[("ptwebqq", &issued.ptwebqq, "qq.com")],
     );
     response
 }

@@ -71,6 +71,7 @@ pub(crate) fn protocol_routes() -> Router<Sandbox> {
         .route("/check", get(login::check))
         .route("/getimage", get(login::captcha_image))
         .route("/login", get(login::password_login))
+        .route("/pt4_auth", get(login::pt4_auth))
         .route("/proxy.html", get(login::proxy_page))
         .route("/cfproxy.html", get(login::proxy_page))
         .route("/api/getvfwebqq", get(api::getvfwebqq))

@@ -219,7 +219,13 @@ impl Session {
     }
 
     pub async fn start_in(mut browser: Browser) -> Self {
-        let ptwebqq = browser.qr_login().await;
+        browser.qr_login().await;
+        Self::start_after_check_sig(browser).await
+    }
+
+    /// `getvfwebqq`, `login2` and the warm-up, for a browser past `check_sig`.
+    pub async fn start_after_check_sig(mut browser: Browser) -> Self {
+        let ptwebqq = browser.cookies["ptwebqq"].clone();
         let reply = browser
             .get(
                 &format!("/api/getvfwebqq?ptwebqq={ptwebqq}&clientid={CLIENTID}&psessionid=&t=1"),

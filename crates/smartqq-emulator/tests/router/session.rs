@@ -386,3 +386,50 @@ async fn strict_headers_require_referer_and_user_agent() {
     assert_eq!(without_referer.retcode(), 100_001);
     assert_eq!(with_referer.retcode(), 0);
 }
+
+#[tokio::test]
+async fn pt4_auth_renews_an_expired_login_without_a_scan() {
+    let mut session = Session::start(Era::Smartqq2018).await;
+    session
+        .browser
+        .control("/sandbox/session/expire", json!({}))
+        .await;
+    let supertoken = session.browser.cookies["supertoken"].clone();
+    let token = smartqq_protocol::hash::time33(&supertoken);
+
+    let wrong = session
+        .browser
+        .get("/pt4_auth?daid=164&appid=501004106&auth_token=1", None)
+        .await;
+    let right = session
+        .browser
+        .get(
+            &format!("/pt4_auth?daid=164&appid=501004106&auth_token={token}"),
+            None,
+        )
+        .await;
+    let url = smartqq_protocol::ptui::parse_auth_cb(&right.text())
+        .unwrap()
+        .expect("a check_sig URL");
+    let path = url.split_once("8650").unwrap().1.to_owned();
+    let check_sig = session.browser.get(&path, None).await;
+    let renewed = Session::start_after_check_sig(session.browser).await;
+
+    assert_eq!(wrong.text(), "ptui_auth_CB('1','');");
+    assert_eq!(check_sig.status.as_u16(), 302);
+    assert_eq!(renewed.own_qq, 2_400_000_001);
+}
+
+#[tokio::test]
+async fn pt4_auth_is_refused_when_the_knob_is_off() {
+    let mut session = Session::start(Era::Smartqq2018).await;
+    session.browser.knobs(json!({"sso_resume": false})).await;
+    let token = smartqq_protocol::hash::time33(&session.browser.cookies["supertoken"]);
+
+    let reply = session
+        .browser
+        .get(&format!("/pt4_auth?auth_token={token}"), None)
+        .await;
+
+    assert_eq!(reply.text(), "ptui_auth_CB('1','');");
+}

@@ -1,0 +1,230 @@
+//! `send`, `listen --json` and `contacts --json` against a sandbox.
+
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::support::{Finished, Running, Sandbox, TempDir, client, is_sent, run};
+use crate::{BOB, DEV_GROUP, JINGJING, LAO_ZHANG, TRIP_DISCUSSION};
+
+/// A one-shot command logs in, does its work and logs out well within this.
+const ONE_SHOT: Duration = Duration::from_secs(30);
+
+async fn send(dir: &TempDir, sandbox: &Sandbox, args: &[&str], stdin: Option<&str>) -> Finished {
+    let mut full = vec!["send"];
+    full.extend_from_slice(args);
+    run(client(dir, sandbox, &full), stdin, ONE_SHOT).await
+}
+
+fn assert_success(finished: &Finished) {
+    assert!(
+        finished.status.success(),
+        "exit status {:?}\nstdout:\n{}\nstderr:\n{}",
+        finished.status,
+        finished.stdout,
+        finished.stderr
+    );
+}
+
+#[tokio::test]
+async fn send_buddy_finds_a_friend_by_markname() {
+    let dir = TempDir::new("send-buddy");
+    let sandbox = Sandbox::start(&dir).await;
+
+    let finished = send(&dir, &sandbox, &["buddy", "老张", "line one"], None).await;
+
+    assert_success(&finished);
+    let sent = sandbox.sent().await;
+    assert_eq!(sent.len(), 1, "sent: {sent:?}");
+    assert!(
+        is_sent(&sent[0], "send_buddy_msg2", LAO_ZHANG, "line one"),
+        "sent: {sent:?}"
+    );
+}
+
+#[tokio::test]
+async fn send_group_takes_stdin_without_its_final_newline_but_keeps_inner_ones() {
+    let dir = TempDir::new("send-group");
+    let sandbox = Sandbox::start(&dir).await;
+
+    let finished = send(&dir, &sandbox, &["group", "GnomeQQ 开发组"], Some("a\nb\n")).await;
+
+    assert_success(&finished);
+    let sent = sandbox.sent().await;
+    assert_eq!(sent.len(), 1, "sent: {sent:?}");
+    assert!(
+        is_sent(&sent[0], "send_qun_msg2", DEV_GROUP, "a\nb"),
+        "sent: {sent:?}"
+    );
+}
+
+#[tokio::test]
+async fn send_discuss_delivers_quotes_and_backslashes_byte_exact() {
+    let dir = TempDir::new("send-discuss");
+    let sandbox = Sandbox::start(&dir).await;
+    let text = r#"He said "hi"\ ok"#;
+
+    let finished = send(
+        &dir,
+        &sandbox,
+        &["discuss", "Weekend trip 周末出游", text],
+        None,
+    )
+    .await;
+
+    assert_success(&finished);
+    let sent = sandbox.sent().await;
+    assert_eq!(sent.len(), 1, "sent: {sent:?}");
+    assert!(
+        is_sent(&sent[0], "send_discu_msg2", TRIP_DISCUSSION, text),
+        "sent: {sent:?}"
+    );
+}
+
+#[tokio::test]
+async fn send_sess_reaches_a_stranger_by_group_card() {
+    let dir = TempDir::new("send-sess");
+    let sandbox = Sandbox::start(&dir).await;
+
+    let finished = send(&dir, &sandbox, &["sess", "静静", "hi"], None).await;
+
+    assert_success(&finished);
+    let sent = sandbox.sent().await;
+    assert_eq!(sent.len(), 1, "sent: {sent:?}");
+    assert!(
+        is_sent(&sent[0], "send_sess_msg2", JINGJING, "hi"),
+        "sent: {sent:?}"
+    );
+}
+
+#[tokio::test]
+async fn send_to_an_unknown_friend_fails_with_a_message_and_sends_nothing() {
+    let dir = TempDir::new("send-unknown");
+    let sandbox = Sandbox::start(&dir).await;
+
+    let finished = send(&dir, &sandbox, &["buddy", "nobody", "x"], None).await;
+
+    assert!(
+        !finished.status.success(),
+        "exit status {:?}",
+        finished.status
+    );
+    assert!(
+        finished.stderr.contains("nobody"),
+        "stderr does not name the target:\n{}",
+        finished.stderr
+    );
+    let sent = sandbox.sent().await;
+    assert!(sent.is_empty(), "sent: {sent:?}");
+}
+
+#[tokio::test]
+async fn listen_json_prints_a_friend_message_as_a_json_line() {
+    let dir = TempDir::new("listen-json");
+    let sandbox = Sandbox::start(&dir).await;
+    let mut listener = Running::spawn(client(&dir, &sandbox, &["listen", "--json"]));
+    sandbox.wait_for_session().await;
+    let text = "测试🙂 \"q\"";
+
+    sandbox.buddy_message(BOB, text).await;
+
+    let line = listener
+        .line_where("a friend message as JSON", |line| {
+            serde_json::from_str::<Value>(line).is_ok_and(|v| v["kind"] == "friend")
+        })
+        .await;
+    listener.child.kill().await.expect("kill the listener");
+    let message: Value = serde_json::from_str(&line).expect("the line is JSON");
+    assert_eq!(message["from"]["name"], "Bob", "line: {line}");
+    assert_eq!(message["text"], text, "line: {line}");
+}
+
+#[tokio::test]
+async fn listen_json_prints_only_json_lines_on_stdout() {
+    let dir = TempDir::new("listen-json-only");
+    let sandbox = Sandbox::start(&dir).await;
+    let mut listener = Running::spawn(client(&dir, &sandbox, &["listen", "--json"]));
+    sandbox.wait_for_session().await;
+
+    sandbox.buddy_message(BOB, "hello").await;
+
+    let lines = listener
+        .lines_until("a friend message as JSON", |line| {
+            serde_json::from_str::<Value>(line).is_ok_and(|v| v["kind"] == "friend")
+        })
+        .await;
+    listener.child.kill().await.expect("kill the listener");
+    let not_json: Vec<&String> = lines
+        .iter()
+        .filter(|line| serde_json::from_str::<Value>(line).is_err())
+        .collect();
+    assert!(
+        not_json.is_empty(),
+        "lines that are not JSON: {not_json:#?}"
+    );
+}
+
+/// `contacts --json`'s document: stdout from its first line that opens a JSON object.
+fn contacts_document(stdout: &str) -> Value {
+    let start = stdout
+        .find("\n{\n")
+        .map(|i| i + 1)
+        .or_else(|| stdout.starts_with("{\n").then_some(0))
+        .unwrap_or_else(|| panic!("no JSON object in stdout:\n{stdout}"));
+    serde_json::from_str(&stdout[start..]).expect("the rest of stdout is one JSON document")
+}
+
+#[tokio::test]
+async fn contacts_json_lists_the_worlds_friends_groups_and_discussions() {
+    let dir = TempDir::new("contacts-json");
+    let sandbox = Sandbox::start(&dir).await;
+
+    let finished = run(
+        client(&dir, &sandbox, &["contacts", "--json"]),
+        None,
+        ONE_SHOT,
+    )
+    .await;
+
+    assert_success(&finished);
+    let contacts = contacts_document(&finished.stdout);
+    let friends = contacts["friends"].as_array().expect("friends");
+    assert_eq!(friends.len(), 6, "friends: {friends:?}");
+    assert_eq!(
+        friends.iter().filter(|f| f["markname"] == "老张").count(),
+        1,
+        "friends: {friends:?}"
+    );
+    let groups = contacts["groups"].as_array().expect("groups");
+    assert_eq!(groups.len(), 2, "groups: {groups:?}");
+    assert!(
+        groups.iter().any(|g| g["members"]
+            .as_array()
+            .is_some_and(|m| m.iter().any(|m| m["card"] == "Eve (ops)"))),
+        "groups: {groups:?}"
+    );
+    let discussions = contacts["discussions"].as_array().expect("discussions");
+    assert_eq!(discussions.len(), 1, "discussions: {discussions:?}");
+}
+
+#[tokio::test]
+async fn contacts_json_prints_nothing_but_the_json_document_on_stdout() {
+    let dir = TempDir::new("contacts-json-only");
+    let sandbox = Sandbox::start(&dir).await;
+
+    let finished = run(
+        client(&dir, &sandbox, &["contacts", "--json"]),
+        None,
+        ONE_SHOT,
+    )
+    .await;
+
+    assert_success(&finished);
+    let parsed = serde_json::from_str::<Value>(&finished.stdout);
+    assert!(
+        parsed.is_ok(),
+        "stdout is not one JSON document ({:?}):\n{}",
+        parsed.err(),
+        finished.stdout
+    );
+}
