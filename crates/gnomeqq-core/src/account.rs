@@ -372,7 +372,9 @@ impl Account {
         let room = match conversation {
             Conversation::Group { gid } => directory.groups.get(&Gid(gid)),
             Conversation::Discussion { did } => directory.discussions.get(&DiscussionId(did)),
-            Conversation::Temporary { via_group, room, .. } => sess_room(&directory, via_group, room),
+            Conversation::Temporary {
+                via_group, room, ..
+            } => sess_room(&directory, via_group, room),
             Conversation::Friend { .. } => None,
         };
         Some(IncomingMessage {
