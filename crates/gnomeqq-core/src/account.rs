@@ -235,6 +235,8 @@ impl Account {
                 // Idle, 116 (already applied by the client), and any later kind of reply.
                 Ok(_) => {
                     backoff = BACKOFF_START;
+                    // A session that polls normally again may be re-registered again.
+                    reregistered = false;
                     None
                 }
             };

@@ -58,6 +58,12 @@ pub enum Error {
     /// The temporary-session signature was refused (not a member, or not allowed).
     #[error("temporary session not allowed with this person")]
     SessRefused,
+    /// A saved session could not be read (corrupt, truncated, or another format).
+    #[error("the saved session is unreadable")]
+    BadSavedSession,
+    /// A saved session belongs to another server.
+    #[error("the saved session belongs to another server")]
+    ForeignSession,
 }
 
 impl Error {

@@ -25,12 +25,14 @@ mod error;
 mod login;
 mod msg_id;
 mod poll;
+mod resume;
 mod send;
 
 pub use endpoints::Endpoints;
 pub use error::{Error, Result};
 pub use login::{LoginProgress, QrCode};
 pub use msg_id::MsgIds;
+pub use resume::SavedSession;
 pub use send::SendTarget;
 
 use endpoints::referer;
