@@ -10,11 +10,12 @@ use std::io::Read;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand, ValueEnum};
-use gnomeqq_core::{Account, AppEvent, LoginStep, TargetKind};
+use gnomeqq_core::{Account, AppEvent, FileSessionStore, LoginStep, TargetKind};
 use smartqq_client::{Client, ClientOptions};
 use smartqq_protocol::api::Era;
 use smartqq_protocol::retcode::SendOutcome;
@@ -159,34 +160,22 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Demo { interactive } => demo::run(interactive).await,
         Command::Sandbox(args) => sandbox(args).await,
         Command::Login => {
-            let (account, mut events) = connect(&cli.server, cli.era)?;
-            login(
-                &account,
-                &mut events,
-                data_dir(cli.data_dir.as_deref()),
-                false,
-            )
-            .await?;
-            say("Logged in.");
-            // TODO(#4): keep the session (Secret Service or a 0600 file) so the next command
-            // resumes without a scan; until then the session is closed again here.
-            account.client().logout().await?;
+            let (account, _) = online(&cli, false).await?;
+            say("Logged in; the session is saved, so the next command needs no scan.");
+            drop(account);
             Ok(0)
         }
         Command::Listen { json } => {
-            let (account, mut events) = connect(&cli.server, cli.era)?;
-            login(
-                &account,
-                &mut events,
-                data_dir(cli.data_dir.as_deref()),
-                json,
-            )
-            .await?;
+            let (account, mut events) = online(&cli, json).await?;
             listen(&account, &mut events, json).await
         }
-        Command::Send { kind, target, text } => {
+        Command::Send {
+            kind,
+            ref target,
+            ref text,
+        } => {
             let text = match text {
-                Some(text) => text,
+                Some(text) => text.clone(),
                 None => {
                     let mut text = String::new();
                     std::io::stdin()
@@ -199,55 +188,34 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
             if text.is_empty() {
                 bail!("nothing to send: the text is empty");
             }
-            let (account, mut events) = connect(&cli.server, cli.era)?;
-            login(
-                &account,
-                &mut events,
-                data_dir(cli.data_dir.as_deref()),
-                false,
-            )
-            .await?;
-            let code = send(&account, kind, &target, &text).await;
-            account.client().logout().await?;
-            code
+            let (account, _) = online(&cli, false).await?;
+            send(&account, kind, target, &text).await
         }
         Command::Contacts { json } => {
-            let (account, mut events) = connect(&cli.server, cli.era)?;
-            login(
-                &account,
-                &mut events,
-                data_dir(cli.data_dir.as_deref()),
-                json,
-            )
-            .await?;
+            let (account, _) = online(&cli, json).await?;
             contacts(&account, json)?;
-            account.client().logout().await?;
             Ok(0)
         }
-        Command::Bot { config } => {
+        Command::Bot { ref config } => {
             let path = config
+                .clone()
                 .or_else(config::Config::default_path)
                 .context("no configuration directory")?;
             let config = config::Config::load(&path)?;
             if config.commands.is_empty() {
                 tracing::warn!("No commands are configured in {}", path.display());
             }
-            let (account, mut events) = connect(&cli.server, cli.era)?;
-            login(
-                &account,
-                &mut events,
-                data_dir(cli.data_dir.as_deref()),
-                false,
-            )
-            .await?;
+            let (account, mut events) = online(&cli, false).await?;
             let bot = bot::Bot::new(account.clone(), config, false)?;
             let poller = account.clone();
-            let poll_loop = tokio::spawn(async move { poller.run_poll_loop().await });
+            let poll_loop = tokio::spawn(async move { poller.run_supervised(true).await });
             let code = bot::serve(&bot, &mut events, false).await?;
             account.stop();
             let _ = tokio::time::timeout(Duration::from_secs(5), poll_loop).await;
             if code == 0 {
+                // The owner's `exit` ends the session for good.
                 account.client().logout().await?;
+                account.forget_session();
             }
             Ok(code)
         }
@@ -286,16 +254,25 @@ async fn sandbox(args: SandboxArgs) -> anyhow::Result<u8> {
     Ok(0)
 }
 
-fn connect(
-    server: &Option<String>,
-    era: Era,
-) -> anyhow::Result<(Account, UnboundedReceiver<AppEvent>)> {
-    let options = match server {
+/// An account for the chosen server, with its saved-session file in the data directory,
+/// connected: resumed without a scan when the saved session still works.
+async fn online(cli: &Cli, json: bool) -> anyhow::Result<(Account, UnboundedReceiver<AppEvent>)> {
+    let options = match &cli.server {
         Some(url) => ClientOptions::for_server(url),
         None => ClientOptions::default(),
     };
-    let client = Client::new(ClientOptions { era, ..options })?;
-    Ok(Account::new(client))
+    let server = options.endpoints.d_web2.clone();
+    let client = Client::new(ClientOptions {
+        era: cli.era,
+        ..options
+    })?;
+    let (mut account, mut events) = Account::new(client);
+    let data_dir = data_dir(cli.data_dir.as_deref());
+    if let Some(dir) = &data_dir {
+        account = account.with_session_store(Arc::new(FileSessionStore::for_server(dir, &server)));
+    }
+    login(&account, &mut events, data_dir, json).await?;
+    Ok((account, events))
 }
 
 /// The data directory: `--data-dir`, else the XDG data directory.
@@ -322,11 +299,18 @@ pub(crate) async fn login(
             say(line);
         }
     };
-    let login = {
+    let mut login = {
         let account = account.clone();
-        tokio::spawn(async move { account.login().await })
+        tokio::spawn(async move { account.connect().await })
     };
-    while let Some(event) = events.recv().await {
+    let finished = loop {
+        let event = tokio::select! {
+            // Events first: a login publishes everything before it returns.
+            biased;
+            event = events.recv() => event,
+            finished = &mut login => break Some(finished),
+        };
+        let Some(event) = event else { break None };
         if let AppEvent::Login(LoginStep::QrReady { png, text }) = &event {
             if let Some(art) = text.as_deref().and_then(terminal::qr_art) {
                 show(&art);
@@ -343,10 +327,14 @@ pub(crate) async fn login(
             show(&line);
         }
         if matches!(event, AppEvent::Online { .. }) {
-            break;
+            break None;
         }
-    }
-    login.await.context("login task failed")??;
+    };
+    let finished = match finished {
+        Some(finished) => finished,
+        None => login.await,
+    };
+    finished.context("login task failed")??;
     Ok(())
 }
 
@@ -356,7 +344,7 @@ async fn listen(
     json: bool,
 ) -> anyhow::Result<u8> {
     let poller = account.clone();
-    let poll_loop = tokio::spawn(async move { poller.run_poll_loop().await });
+    let poll_loop = tokio::spawn(async move { poller.run_supervised(true).await });
     let code = loop {
         let event = tokio::select! {
             event = events.recv() => event,
@@ -384,9 +372,7 @@ async fn listen(
     };
     account.stop();
     let _ = tokio::time::timeout(Duration::from_secs(5), poll_loop).await;
-    if code == 0 {
-        account.client().logout().await?;
-    }
+    // No logout: the saved session lets the next command resume without a scan.
     Ok(code)
 }
 

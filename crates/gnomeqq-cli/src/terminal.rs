@@ -36,6 +36,10 @@ pub fn describe(event: &AppEvent) -> Option<String> {
                 "Online as {nick}: {friends} friends, {groups} groups, {discussions} discussions"
             )
         }
+        AppEvent::Resumed => "Resumed the saved session: no scan needed".to_owned(),
+        AppEvent::Notice { text } => text.clone(),
+        AppEvent::Reconnecting { reason } => format!("Connection lost ({reason}); reconnecting…"),
+        AppEvent::Reconnected { how } => format!("Reconnected ({how})"),
         AppEvent::Message(message) => describe_message(message),
         AppEvent::StatusChanged { name, status } => format!("{name} is now {status}"),
         AppEvent::Kicked { reason } => format!("Kicked off by the server: {reason}"),

@@ -13,6 +13,7 @@ use tokio::sync::{mpsc, watch};
 
 use crate::directory::Directory;
 use crate::events::{AppEvent, Conversation, IncomingMessage, LoginStep};
+use crate::session_store::SessionStore;
 
 /// Errors of the engine.
 #[derive(Debug, thiserror::Error)]
@@ -52,7 +53,25 @@ pub struct Account {
     directory: Arc<RwLock<Directory>>,
     events: mpsc::UnboundedSender<AppEvent>,
     stop: Arc<watch::Sender<bool>>,
+    store: Option<Arc<dyn SessionStore>>,
+    /// What the last failed poll asked for, so recovery can pick relink or relogin.
+    last_failure: Arc<std::sync::Mutex<Option<PollAction>>>,
 }
+
+/// How [`Account::connect`] got online.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Connected {
+    /// A saved session still worked.
+    Resumed,
+    /// The saved session was gone, but single sign-on gave a new one without a scan.
+    SignedOn,
+    /// A QR scan.
+    Scanned,
+}
+
+/// At most this many recoveries in [`RECOVERY_WINDOW`]; then the session is given up.
+const MAX_RECOVERIES: usize = 3;
+const RECOVERY_WINDOW: Duration = Duration::from_secs(600);
 
 /// Why the poll loop ended.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -80,8 +99,146 @@ impl Account {
             directory: Arc::default(),
             events,
             stop: Arc::new(stop),
+            store: None,
+            last_failure: Arc::default(),
         };
         (account, receiver)
+    }
+
+    /// Keeps the session in `store` after each login and each ptwebqq rotation.
+    #[must_use]
+    pub fn with_session_store(mut self, store: Arc<dyn SessionStore>) -> Self {
+        self.store = Some(store);
+        self
+    }
+
+    /// Writes the current session to the store, if there is one. A failure is logged: the
+    /// session goes on working, only the next start will need a scan.
+    fn save_session(&self) {
+        let (Some(store), Some(saved)) = (&self.store, self.client.saved_session()) else {
+            return;
+        };
+        if let Err(error) = store.save(&saved.to_json()) {
+            tracing::warn!("Could not save the session: {error}");
+        }
+    }
+
+    /// Forgets the saved session (after a logout).
+    pub fn forget_session(&self) {
+        if let Some(Err(error)) = self.store.as_ref().map(|store| store.clear()) {
+            tracing::warn!("Could not remove the saved session: {error}");
+        }
+    }
+
+    /// Gets online: resumes the saved session when it still works, else signs on again
+    /// without a scan when the server allows it, else logs in with a QR code. A stale,
+    /// corrupt or foreign saved session gives one notice, never an error (FAULTS BR-31);
+    /// a network error while checking it keeps it for the next try.
+    pub async fn connect(&self) -> Result<Connected> {
+        if let Some(connected) = self.try_saved_session().await? {
+            self.load_contacts().await?;
+            self.save_session();
+            if connected == Connected::Resumed {
+                self.publish(AppEvent::Resumed);
+            }
+            return Ok(connected);
+        }
+        self.login().await?;
+        self.save_session();
+        Ok(Connected::Scanned)
+    }
+
+    async fn try_saved_session(&self) -> Result<Option<Connected>> {
+        let Some(store) = &self.store else {
+            return Ok(None);
+        };
+        let text = match store.load() {
+            Ok(Some(text)) => text,
+            Ok(None) => return Ok(None),
+            Err(error) => {
+                let text =
+                    format!("Could not read the saved session ({error}); a new login follows");
+                self.publish(AppEvent::Notice { text });
+                return Ok(None);
+            }
+        };
+        let restored = smartqq_client::SavedSession::from_json(&text)
+            .and_then(|saved| self.client.restore_session(&saved));
+        if let Err(error) = restored {
+            let text = format!("The saved session is unusable ({error}); a new login follows");
+            self.publish(AppEvent::Notice { text });
+            self.forget_session();
+            return Ok(None);
+        }
+        match self.client.check_session().await {
+            Ok(()) => return Ok(Some(Connected::Resumed)),
+            Err(error) if error.is_transient() => return Err(error.into()),
+            Err(_) => {}
+        }
+        if self.client.resume_with_sso().await.unwrap_or(false) {
+            return Ok(Some(Connected::SignedOn));
+        }
+        let text = "The saved session has expired; a new login follows".to_owned();
+        self.publish(AppEvent::Notice { text });
+        self.forget_session();
+        Ok(None)
+    }
+
+    /// Polls like [`Account::run_poll_loop`], and when the session is lost gets it back —
+    /// relink after 120/121, else single sign-on, else (if `allow_scan`) a new QR login —
+    /// at most three times in ten minutes, never in a loop. A kick is never answered with a
+    /// new login (FAULTS BR-33).
+    pub async fn run_supervised(&self, allow_scan: bool) -> PollEnd {
+        let mut recoveries: std::collections::VecDeque<std::time::Instant> = Default::default();
+        loop {
+            let end = self.poll_loop().await;
+            let PollEnd::SessionLost(reason) = &end else {
+                self.publish_end(&end);
+                return end;
+            };
+            recoveries.retain(|at| at.elapsed() < RECOVERY_WINDOW);
+            if recoveries.len() >= MAX_RECOVERIES || *self.stop.borrow() {
+                self.publish_end(&end);
+                return end;
+            }
+            recoveries.push_back(std::time::Instant::now());
+            self.publish(AppEvent::Reconnecting {
+                reason: reason.clone(),
+            });
+            match self.recover(allow_scan).await {
+                Some(how) => {
+                    self.save_session();
+                    self.publish(AppEvent::Reconnected {
+                        how: how.to_owned(),
+                    });
+                }
+                None => {
+                    self.publish_end(&end);
+                    return end;
+                }
+            }
+        }
+    }
+
+    /// One recovery attempt; the way that worked, or `None`.
+    async fn recover(&self, allow_scan: bool) -> Option<&'static str> {
+        let last_failure = self.last_failure.lock().ok().and_then(|f| *f);
+        if last_failure == Some(PollAction::Relink) && self.client.relink().await.is_ok() {
+            return Some("relink");
+        }
+        match self.client.resume_with_sso().await {
+            // New uins and gids come with a new login: reload what they name.
+            Ok(true) => return self.load_contacts().await.ok().map(|()| "single sign-on"),
+            Ok(false) => {}
+            Err(error) => tracing::warn!("Could not sign on again: {error}"),
+        }
+        if allow_scan {
+            match self.login().await {
+                Ok(()) => return Some("new login"),
+                Err(error) => tracing::warn!("Could not log in again: {error}"),
+            }
+        }
+        None
     }
 
     /// The client underneath.
@@ -179,6 +336,25 @@ impl Account {
     /// Polls until stopped, kicked or the session is lost, publishing every event. Exactly
     /// one poll is in flight at any time: the loop awaits each before sending the next.
     pub async fn run_poll_loop(&self) -> PollEnd {
+        let end = self.poll_loop().await;
+        self.publish_end(&end);
+        end
+    }
+
+    fn publish_end(&self, end: &PollEnd) {
+        match end {
+            PollEnd::Kicked(reason) => self.publish(AppEvent::Kicked {
+                reason: reason.clone(),
+            }),
+            PollEnd::SessionLost(reason) => self.publish(AppEvent::SessionLost {
+                reason: reason.clone(),
+            }),
+            PollEnd::Stopped => {}
+        }
+        self.publish(AppEvent::Stopped);
+    }
+
+    async fn poll_loop(&self) -> PollEnd {
         let mut stop = self.stop.subscribe();
         let mut backoff = BACKOFF_START;
         let mut reregistered = false;
@@ -232,7 +408,12 @@ impl Account {
                     tracing::warn!("Poll failed, retrying in {} s: {error}", backoff.as_secs());
                     Some(backoff)
                 }
-                // Idle, 116 (already applied by the client), and any later kind of reply.
+                Ok(PollReply::NewPtwebqq(_)) => {
+                    // The client took the new value; the saved copy must follow it.
+                    self.save_session();
+                    None
+                }
+                // Idle, and any later kind of reply.
                 Ok(_) => {
                     backoff = BACKOFF_START;
                     // A session that polls normally again may be re-registered again.

@@ -115,6 +115,24 @@ pub enum AppEvent {
         /// Discussions.
         discussions: usize,
     },
+    /// A saved login was taken up again without a scan.
+    Resumed,
+    /// Something the user should know that needs no action (a saved session was unusable
+    /// and a new scan follows, …).
+    Notice {
+        /// English text for people.
+        text: String,
+    },
+    /// The session stopped working; the engine is getting it back.
+    Reconnecting {
+        /// What happened, in English.
+        reason: String,
+    },
+    /// The session works again.
+    Reconnected {
+        /// How: `relink`, `single sign-on` or `new login`.
+        how: String,
+    },
     /// A message arrived.
     Message(IncomingMessage),
     /// A friend's status changed.

@@ -10,6 +10,8 @@ pub mod account;
 pub mod commands;
 pub mod directory;
 pub mod events;
+pub mod session_store;
 
-pub use account::{Account, Error, PollEnd, Result, TargetKind, split_message};
+pub use account::{Account, Connected, Error, PollEnd, Result, TargetKind, split_message};
 pub use events::{AppEvent, Conversation, IncomingMessage, LoginStep};
+pub use session_store::{FileSessionStore, SessionStore};
