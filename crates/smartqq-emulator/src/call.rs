@@ -60,22 +60,30 @@ impl Call {
             .filter(Value::is_object)
     }
 
-    /// The host name the client addressed, without port.
+    /// The host name the client addressed, without port or trailing dot.
     pub fn host(&self) -> String {
-        let host = self
-            .headers
-            .get(HOST)
-            .and_then(|h| h.to_str().ok())
-            .unwrap_or("");
-        strip_port(host).to_ascii_lowercase()
+        host_name(&self.headers)
+    }
+
+    /// Whether the client addressed one of the real service's host names.
+    pub fn addresses_real_host(&self) -> bool {
+        let host = self.host();
+        host == "qq.com" || host.ends_with(".qq.com")
     }
 
     /// The `Host` header as sent, port included; used to build URLs that point back here.
+    /// Anything but host and port characters is refused, so a crafted header cannot
+    /// smuggle a path or query into the URLs the sandbox hands out.
     pub fn authority(&self) -> String {
         self.headers
             .get(HOST)
             .and_then(|h| h.to_str().ok())
-            .filter(|h| !h.is_empty())
+            .filter(|h| {
+                !h.is_empty()
+                    && h.len() <= 255
+                    && h.bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b))
+            })
             .unwrap_or("127.0.0.1")
             .to_owned()
     }
@@ -94,6 +102,15 @@ impl Call {
             .get(USER_AGENT)
             .is_some_and(|ua| !ua.is_empty())
     }
+}
+
+/// The host name of a request's `Host` header: lower case, without port or trailing dot.
+pub(crate) fn host_name(headers: &HeaderMap) -> String {
+    let host = headers
+        .get(HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("");
+    strip_port(host).trim_end_matches('.').to_ascii_lowercase()
 }
 
 fn strip_port(host: &str) -> &str {
@@ -163,7 +180,7 @@ pub(crate) fn js_reply(text: String) -> Response {
 /// Adds `Set-Cookie` headers. Cookies get the real service's `Domain` only when the client
 /// addressed a real host name; on loopback they are host-only, or clients would drop them.
 pub(crate) fn set_cookies(response: &mut Response, call: &Call, cookies: &[(&str, &str, &str)]) {
-    let real_host = call.host().ends_with("qq.com");
+    let real_host = call.addresses_real_host();
     for (name, value, domain) in cookies {
         let mut cookie = format!("{name}={value}; Path=/");
         if real_host {

@@ -132,6 +132,9 @@ pub struct Knobs {
     pub sso_resume: bool,
 }
 
+/// The longest TTL a knob takes: ten years.
+const MAX_SECONDS: f64 = 315_360_000.0;
+
 impl Knobs {
     /// The defaults of an era.
     pub fn for_era(era: Era) -> Self {
@@ -190,9 +193,16 @@ impl Knobs {
         if !(updated.poll_hold.is_finite() && (0.0..=600.0).contains(&updated.poll_hold)) {
             return Err("poll_hold must be between 0 and 600 seconds".to_owned());
         }
-        let non_negative = |seconds: f64| seconds.is_finite() && seconds >= 0.0;
-        if !non_negative(updated.session_ttl) || !non_negative(updated.qr_ttl) {
-            return Err("session_ttl and qr_ttl must be non-negative seconds".to_owned());
+        // Up to ten years: beyond ~1.8e19 s a float no longer converts to a Duration.
+        let sane_seconds =
+            |seconds: f64| seconds.is_finite() && (0.0..=MAX_SECONDS).contains(&seconds);
+        if !sane_seconds(updated.session_ttl) || !sane_seconds(updated.qr_ttl) {
+            return Err(
+                "session_ttl and qr_ttl must be between 0 and 315360000 seconds".to_owned(),
+            );
+        }
+        if updated.batch_results == 0 || updated.batch_results > 10_000 {
+            return Err("batch_results must be between 1 and 10000".to_owned());
         }
         *self = updated;
         Ok(())
@@ -210,7 +220,7 @@ fn normalise(name: &str, value: serde_json::Value) -> serde_json::Value {
     use serde_json::Value;
 
     match (name, value) {
-        ("poll_idle_mode" | "send_result", Value::Number(n)) if n.as_i64() == Some(1202) => {
+        ("send_result", Value::Number(n)) if n.as_i64() == Some(1202) => {
             Value::String("1202+deliver".to_owned())
         }
         ("poll_idle_mode" | "send_result", Value::Number(n)) => Value::String(n.to_string()),
@@ -273,9 +283,13 @@ mod tests {
         let unknown = knobs.apply(&serde_json::json!({"poll_hold": 2, "warp_speed": true}));
         let bad = knobs.apply(&serde_json::json!({"poll_hold": "soon"}));
         let negative = knobs.apply(&serde_json::json!({"poll_hold": -1}));
+        let huge_ttl = knobs.apply(&serde_json::json!({"session_ttl": 1e20}));
+        let huge_qr_ttl = knobs.apply(&serde_json::json!({"qr_ttl": 1e308}));
+        let no_batch = knobs.apply(&serde_json::json!({"batch_results": 0}));
 
         assert!(unknown.unwrap_err().contains("warp_speed"));
         assert!(bad.is_err() && negative.is_err());
+        assert!(huge_ttl.is_err() && huge_qr_ttl.is_err() && no_batch.is_err());
         assert_eq!(knobs, before);
     }
 }

@@ -32,9 +32,11 @@ pub use world::World;
 
 /// The whole sandbox as a router: every SmartQQ endpoint and the control API.
 pub fn router(sandbox: Sandbox) -> Router {
+    // `route_layer`: only requests that matched a route are observed, so the per-path
+    // counters cannot be grown without bound by made-up paths.
     routes::protocol_routes()
         .merge(control::control_routes())
-        .layer(middleware::from_fn_with_state(sandbox.clone(), observe))
+        .route_layer(middleware::from_fn_with_state(sandbox.clone(), observe))
         .with_state(sandbox)
 }
 

@@ -276,6 +276,13 @@ impl State {
         self.sessions.values_mut().find(|s| s.ended.is_none())
     }
 
+    /// How long until this session's TTL runs out, if a TTL is set.
+    pub fn ttl_remaining(&self, psessionid: &str) -> Option<Duration> {
+        let ttl = self.knobs.session_ttl;
+        let session = self.sessions.get(psessionid)?;
+        (ttl > 0.0).then(|| Duration::from_secs_f64(ttl).saturating_sub(session.created.elapsed()))
+    }
+
     /// Ends sessions whose TTL has run out.
     pub fn expire_sessions(&mut self) {
         let ttl = self.knobs.session_ttl;
@@ -354,6 +361,7 @@ impl State {
     /// Hands a message of the world to the live session, or keeps it for the next login
     /// (QQ delivered messages that arrived while offline at the next login).
     pub fn inject(&mut self, message: Injected) -> bool {
+        self.expire_sessions();
         self.touch_recent(&message);
         let era = self.era();
         let duplicate = self.knobs.duplicate_delivery;

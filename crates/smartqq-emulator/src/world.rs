@@ -197,6 +197,7 @@ impl World {
     /// Checks that every reference points at someone who exists and nothing is doubled.
     pub fn validate(&self) -> Result<(), WorldError> {
         let fail = |message: String| Err(WorldError::Inconsistent(message));
+        self.check_values()?;
         let mut known: HashSet<QqNumber> = HashSet::from([self.account.qq]);
         for person in &self.people {
             if !known.insert(person.qq) {
@@ -238,6 +239,86 @@ impl World {
             }
             let label = format!("discussion {}", discussion.did);
             self.check_members(&known, &discussion.members, discussion.owner, &label)?;
+        }
+        Ok(())
+    }
+
+    /// Numbers and names within what the real service allowed, so that nothing the world
+    /// says can break a reply (a nick turns into a cookie, statuses into API answers).
+    fn check_values(&self) -> Result<(), WorldError> {
+        let fail = |message: String| Err(WorldError::Inconsistent(message));
+        let qq_numbers = std::iter::once(self.account.qq).chain(self.people.iter().map(|p| p.qq));
+        if let Some(bad) = qq_numbers
+            .into_iter()
+            .find(|qq| !(10_000..=99_999_999_999).contains(&qq.get()))
+        {
+            return fail(format!("QQ number {bad} is outside 10000..=99999999999"));
+        }
+        let mut names: Vec<(&str, &str)> = vec![("nick", &self.account.nick)];
+        names.extend(self.people.iter().map(|p| ("nick", p.nick.as_str())));
+        names.extend(
+            self.categories
+                .iter()
+                .map(|c| ("category", c.name.as_str())),
+        );
+        names.extend(
+            self.friends
+                .iter()
+                .filter_map(|f| f.markname.as_deref())
+                .map(|m| ("markname", m)),
+        );
+        names.extend(self.groups.iter().map(|g| ("group name", g.name.as_str())));
+        names.extend(
+            self.groups
+                .iter()
+                .flat_map(|g| g.members.iter())
+                .filter_map(|m| m.card.as_deref())
+                .map(|c| ("card", c)),
+        );
+        names.extend(
+            self.discussions
+                .iter()
+                .map(|d| ("discussion name", d.name.as_str())),
+        );
+        if let Some((what, name)) = names
+            .iter()
+            .find(|(_, name)| name.chars().count() > MAX_NAME_CHARS)
+        {
+            return fail(format!(
+                "a {what} is longer than {MAX_NAME_CHARS} characters: {:?}…",
+                name.chars().take(20).collect::<String>()
+            ));
+        }
+        if let Some(person) = self
+            .people
+            .iter()
+            .find(|p| !smartqq_protocol::api::STATUSES.contains(&p.status.as_str()))
+        {
+            return fail(format!(
+                "person {} has unknown status {:?}",
+                person.qq, person.status
+            ));
+        }
+        if let Some(person) = self
+            .people
+            .iter()
+            .find(|p| !(0..=1000).contains(&p.client_type))
+        {
+            return fail(format!(
+                "person {} has client_type {} outside 0..=1000",
+                person.qq, person.client_type
+            ));
+        }
+        let mut indices = HashSet::new();
+        if let Some(category) = self
+            .categories
+            .iter()
+            .find(|c| c.index == 0 || !indices.insert(c.index))
+        {
+            return fail(format!(
+                "category index {} is 0 (implicit) or used twice",
+                category.index
+            ));
         }
         Ok(())
     }
@@ -315,6 +396,9 @@ impl GroupDef {
         self.members.iter().find(|m| m.qq == qq)
     }
 }
+
+/// The longest name (nick, card, markname, room or category name) a world may hold.
+const MAX_NAME_CHARS: usize = 64;
 
 /// The built-in world: 6 friends in 2 categories, 2 groups, 1 discussion, Chinese and Latin
 /// names. Numbers are invented.
@@ -454,6 +538,25 @@ mod tests {
         let error = World::from_toml(&text).unwrap_err();
 
         assert!(error.to_string().contains("3999999999"), "{error}");
+    }
+
+    #[test]
+    fn out_of_range_values_are_refused() {
+        let long_nick =
+            DEFAULT_WORLD.replace("nick = \"Bob\"", &format!("nick = \"{}\"", "B".repeat(65)));
+        let bad_status = DEFAULT_WORLD.replace("status = \"away\"", "status = \"banana\"");
+        let zero_category = DEFAULT_WORLD.replace("index = 1", "index = 0");
+        let tiny_qq = DEFAULT_WORLD.replace("qq = 2400000001\nnick", "qq = 0\nnick");
+
+        for (text, expected) in [
+            (long_nick, "longer than"),
+            (bad_status, "banana"),
+            (zero_category, "index 0"),
+            (tiny_qq, "QQ number 0"),
+        ] {
+            let error = World::from_toml(&text).unwrap_err().to_string();
+            assert!(error.contains(expected), "{error}");
+        }
     }
 
     #[test]

@@ -249,12 +249,14 @@ fn start_poll(state: &mut SandboxState, call: &Call) -> Result<(String, u64, Ins
     // A newer poll completes the older one with the idle answer (spec §5.2).
     session.poll_generation += 1;
     session.notify.notify_waiters();
-    let deadline = Instant::now() + knobs.hold();
-    Ok((
-        session.psessionid.clone(),
-        session.poll_generation,
-        deadline,
-    ))
+    let psessionid = session.psessionid.clone();
+    let generation = session.poll_generation;
+    // A held poll wakes when the session's TTL runs out, to answer 103 then.
+    let hold = match state.ttl_remaining(&psessionid) {
+        Some(remaining) => knobs.hold().min(remaining),
+        None => knobs.hold(),
+    };
+    Ok((psessionid, generation, Instant::now() + hold))
 }
 
 /// Looks at the session once: answer now, or wait for a push.
@@ -264,6 +266,7 @@ fn poll_step(
     generation: u64,
     at_deadline: bool,
 ) -> PollStep {
+    state.expire_sessions();
     let knobs = state.knobs.clone();
     let Some(session) = state.sessions.get_mut(psessionid) else {
         return PollStep::Answer(retcode_reply(Retcode::NOT_REGISTERED));

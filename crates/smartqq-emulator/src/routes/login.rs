@@ -184,7 +184,7 @@ fn issue_login(sandbox: &Sandbox, call: &Call, service: &str, login_type: u8) ->
     state.counters.logins += 1;
     drop(state);
 
-    let check_sig_host = if call.host().ends_with("qq.com") {
+    let check_sig_host = if call.addresses_real_host() {
         "ptlogin4.web2.qq.com".to_owned()
     } else {
         call.authority()
@@ -302,7 +302,7 @@ pub(crate) async fn check_sig(
 
     let uin_cookie = format!("o{qq}");
     let pt4_token = token(SIG, 40);
-    let proxy = if call.host().ends_with("qq.com") {
+    let proxy = if call.addresses_real_host() {
         "http://w.qq.com/proxy.html?login2qq=1&webqq_type=10".to_owned()
     } else {
         format!(

@@ -171,3 +171,59 @@ async fn control_posts_without_a_body_are_accepted() {
     assert_eq!(reply.status, StatusCode::OK);
     assert_eq!(reply.json()["scanned"], true);
 }
+
+#[tokio::test]
+async fn made_up_paths_are_not_counted() {
+    let mut browser = Browser::new(Era::Smartqq2018);
+
+    for index in 0..20 {
+        browser.get(&format!("/no/such/path/{index}"), None).await;
+    }
+    browser.get("/ptqrshow", None).await;
+    let counters = browser.control_get("/sandbox/counters").await;
+
+    let paths: Vec<&String> = counters["requests"].as_object().unwrap().keys().collect();
+    assert_eq!(paths, ["/ptqrshow"]);
+}
+
+#[tokio::test]
+async fn a_crafted_host_cannot_steer_the_urls_handed_out() {
+    let mut browser = Browser::new(Era::Smartqq2018);
+    let request = axum::http::Request::builder()
+        .uri("/ptqrshow")
+        .header("host", "127.0.0.1:1/evil?x=")
+        .body(axum::body::Body::empty())
+        .unwrap();
+    browser.send(request).await;
+    browser.control("/sandbox/qr/confirm", json!({})).await;
+    let token = smartqq_protocol::hash::hash33(&browser.cookies["qrsig"]);
+    let request = axum::http::Request::builder()
+        .uri(format!("/ptqrlogin?ptqrtoken={token}"))
+        .header("host", "127.0.0.1:1/evil?x=")
+        .header("cookie", format!("qrsig={}", browser.cookies["qrsig"]))
+        .body(axum::body::Body::empty())
+        .unwrap();
+
+    let reply = browser.send(request).await;
+
+    assert!(
+        reply.text().contains("'http://127.0.0.1/check_sig?"),
+        "{}",
+        reply.text()
+    );
+}
+
+#[tokio::test]
+async fn a_lookalike_domain_gets_host_only_cookies() {
+    let mut browser = Browser::new(Era::Smartqq2018);
+    let request = axum::http::Request::builder()
+        .uri("/ptqrshow")
+        .header("host", "evilqq.com")
+        .body(axum::body::Body::empty())
+        .unwrap();
+
+    let reply = browser.send(request).await;
+
+    let cookie = reply.headers["set-cookie"].to_str().unwrap();
+    assert!(!cookie.contains("Domain"), "{cookie}");
+}

@@ -433,3 +433,20 @@ async fn pt4_auth_is_refused_when_the_knob_is_off() {
 
     assert_eq!(reply.text(), "ptui_auth_CB('1','');");
 }
+
+#[tokio::test]
+async fn a_held_poll_answers_103_when_the_session_ttl_runs_out() {
+    let mut session = Session::start(Era::Smartqq2018).await;
+    session
+        .browser
+        .knobs(json!({"poll_hold": 30, "session_ttl": 1}))
+        .await;
+    let started = Instant::now();
+
+    let reply = tokio::time::timeout(Duration::from_secs(10), session.poll())
+        .await
+        .expect("the poll answers before its hold");
+
+    assert_eq!(reply.retcode(), 103);
+    assert!(started.elapsed() < Duration::from_secs(10));
+}
