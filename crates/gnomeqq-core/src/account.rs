@@ -13,6 +13,7 @@ use tokio::sync::{mpsc, watch};
 
 use crate::directory::Directory;
 use crate::events::{AppEvent, Conversation, IncomingMessage, LoginStep};
+use crate::inbox::SeenMessages;
 use crate::session_store::SessionStore;
 
 /// Errors of the engine.
@@ -56,6 +57,8 @@ pub struct Account {
     store: Option<Arc<dyn SessionStore>>,
     /// What the last failed poll asked for, so recovery can pick relink or relogin.
     last_failure: Arc<std::sync::Mutex<Option<PollAction>>>,
+    /// Messages already published, so a duplicate delivery is shown once.
+    seen: Arc<std::sync::Mutex<SeenMessages>>,
 }
 
 /// How [`Account::connect`] got online.
@@ -85,6 +88,10 @@ pub enum PollEnd {
     SessionLost(String),
 }
 
+/// How many 103 answers in a row, after the re-registration, before the session counts
+/// as lost: with the doubling backoff that is about half a minute of trying.
+const MAX_REPEATED_103: u32 = 5;
+
 /// Backoff after failed polls: 1 s doubling to 60 s (FAULTS BR-08).
 const BACKOFF_START: Duration = Duration::from_secs(1);
 const BACKOFF_CAP: Duration = Duration::from_secs(60);
@@ -101,6 +108,7 @@ impl Account {
             stop: Arc::new(stop),
             store: None,
             last_failure: Arc::default(),
+            seen: Arc::default(),
         };
         (account, receiver)
     }
@@ -358,6 +366,7 @@ impl Account {
         let mut stop = self.stop.subscribe();
         let mut backoff = BACKOFF_START;
         let mut reregistered = false;
+        let mut repeated_103 = 0;
         tracing::info!("Poll loop started");
         let end = loop {
             if *stop.borrow() {
@@ -371,6 +380,7 @@ impl Account {
                 Ok(PollReply::Events(events)) => {
                     backoff = BACKOFF_START;
                     reregistered = false;
+                    repeated_103 = 0;
                     if let Some(end) = self.handle_events(events) {
                         break end;
                     }
@@ -381,10 +391,34 @@ impl Account {
                     PollAction::Reregister if !reregistered => {
                         // 103: the warm-up call registers the session again (spec §3.7).
                         reregistered = true;
-                        if let Err(error) = self.client.online_buddies().await {
-                            tracing::warn!("Could not re-register the session: {error}");
+                        match self.client.online_buddies().await {
+                            Ok(_) => Some(BACKOFF_START),
+                            // Refused too: not a conflict, the login itself is gone.
+                            Err(error) if error.retcode().is_some() => {
+                                if let Ok(mut last) = self.last_failure.lock() {
+                                    *last = Some(action);
+                                }
+                                break PollEnd::SessionLost(format!(
+                                    "the server answered retcode {}",
+                                    retcode.0
+                                ));
+                            }
+                            Err(error) => {
+                                tracing::warn!("Could not re-register the session: {error}");
+                                Some(BACKOFF_START)
+                            }
                         }
-                        Some(BACKOFF_START)
+                    }
+                    // 103 again: another session of the account may be active (FAULTS
+                    // BR-08). Back off, doubling, and give up only after several in a row.
+                    PollAction::Reregister if repeated_103 < MAX_REPEATED_103 => {
+                        repeated_103 += 1;
+                        tracing::warn!(
+                            retcode = retcode.0,
+                            "Session conflict, retrying in {} s",
+                            backoff.as_secs()
+                        );
+                        Some(backoff)
                     }
                     PollAction::BackOff | PollAction::Unknown => {
                         tracing::warn!(
@@ -394,9 +428,12 @@ impl Account {
                         );
                         Some(backoff)
                     }
-                    // TODO(#4): relink, saved-session resume and relogin belong to the
-                    // session supervisor; until then the loss is reported and the loop ends.
-                    _ => {
+                    // The login is gone: the supervisor (`run_supervised`) picks relink,
+                    // single sign-on or a new login from what the server asked for.
+                    action => {
+                        if let Ok(mut last) = self.last_failure.lock() {
+                            *last = Some(action);
+                        }
                         break PollEnd::SessionLost(format!(
                             "the server answered retcode {}",
                             retcode.0
@@ -418,6 +455,7 @@ impl Account {
                     backoff = BACKOFF_START;
                     // A session that polls normally again may be re-registered again.
                     reregistered = false;
+                    repeated_103 = 0;
                     None
                 }
             };
@@ -468,8 +506,20 @@ impl Account {
                 | PollEvent::GroupMessage(_)
                 | PollEvent::DiscuMessage(_)
                 | PollEvent::SessMessage(_)) => {
-                    if let Some(message) = self.incoming(other) {
+                    let Some(message) = self.incoming(other) else {
+                        continue;
+                    };
+                    let new = self
+                        .seen
+                        .lock()
+                        .map_or(true, |mut seen| seen.first_time(&message));
+                    if new {
                         self.publish(AppEvent::Message(message));
+                    } else {
+                        tracing::debug!(
+                            msg_id = message.msg_id,
+                            "Dropped a message delivered twice"
+                        );
                     }
                 }
                 other => {

@@ -10,6 +10,7 @@ pub mod account;
 pub mod commands;
 pub mod directory;
 pub mod events;
+mod inbox;
 pub mod session_store;
 
 pub use account::{Account, Connected, Error, PollEnd, Result, TargetKind, split_message};

@@ -9,4 +9,5 @@ mod login;
 mod poll_loop;
 mod receive;
 mod send;
+mod session;
 mod support;

@@ -1,0 +1,174 @@
+//! Saved sessions and the supervisor: resume without a scan, single sign-on after an
+//! expiry, relink after 121, unusable saved sessions, and the limits on recovery.
+
+use std::sync::Arc;
+
+use gnomeqq_core::{AppEvent, Connected, FileSessionStore, PollEnd};
+use serde_json::json;
+
+use crate::support::{
+    BOB, WAIT, account, bounded, control, inject, inspect, next_event, sandbox, set_knobs,
+};
+
+fn temporary_store(name: &str) -> (std::path::PathBuf, Arc<FileSessionStore>) {
+    let dir = std::env::temp_dir().join(format!(
+        "gnomeqq-core-session-{name}-{}",
+        std::process::id()
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    let store = Arc::new(FileSessionStore::new(dir.join("session.json")));
+    (dir, store)
+}
+
+/// The next message, skipping the login and connection events before it.
+async fn message_after(
+    events: &mut tokio::sync::mpsc::UnboundedReceiver<AppEvent>,
+) -> gnomeqq_core::IncomingMessage {
+    loop {
+        if let AppEvent::Message(message) = next_event(events).await {
+            return message;
+        }
+    }
+}
+
+async fn qr_codes_shown(server: &smartqq_emulator::SandboxServer) -> u64 {
+    inspect(server, "/sandbox/counters").await["requests"]["/ptqrshow"]
+        .as_u64()
+        .unwrap_or(0)
+}
+
+#[tokio::test]
+async fn a_saved_session_is_resumed_by_a_new_client_without_a_scan() {
+    let server = sandbox().await;
+    let (dir, store) = temporary_store("resume");
+    let (first, _first_events) = account(&server);
+    let first = first.with_session_store(store.clone());
+    bounded("first login", first.connect())
+        .await
+        .expect("first login");
+
+    let (second, mut events) = account(&server);
+    let second = second.with_session_store(store);
+    let connected = bounded("resume", second.connect()).await.expect("resume");
+    let poll = tokio::spawn({
+        let second = second.clone();
+        async move { second.run_supervised(false).await }
+    });
+    inject(
+        &server,
+        json!({"kind": "buddy", "from": BOB, "text": "still there?"}),
+    )
+    .await;
+    let message = message_after(&mut events).await;
+
+    assert_eq!(connected, Connected::Resumed);
+    assert_eq!(
+        qr_codes_shown(&server).await,
+        1,
+        "the second client needed no QR code"
+    );
+    assert_eq!(message.text, "still there?");
+    second.stop();
+    assert_eq!(bounded("stop", poll).await.unwrap(), PollEnd::Stopped);
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[tokio::test]
+async fn an_expired_saved_session_signs_on_again_without_a_scan() {
+    let server = sandbox().await;
+    let (dir, store) = temporary_store("sso");
+    let (first, _) = account(&server);
+    bounded(
+        "first login",
+        first.with_session_store(store.clone()).connect(),
+    )
+    .await
+    .unwrap();
+    control(&server, "/sandbox/session/expire", json!({})).await;
+
+    let (second, _) = account(&server);
+    let connected = bounded("sign-on", second.with_session_store(store).connect())
+        .await
+        .unwrap();
+
+    assert_eq!(connected, Connected::SignedOn);
+    assert_eq!(qr_codes_shown(&server).await, 1);
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[tokio::test]
+async fn a_corrupt_saved_session_gives_a_notice_and_a_new_login() {
+    let server = sandbox().await;
+    let (dir, store) = temporary_store("corrupt");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("session.json"), "{\"format\":1,\"server\":").unwrap();
+    let (account, mut events) = account(&server);
+
+    let connected = bounded("login", account.with_session_store(store.clone()).connect())
+        .await
+        .unwrap();
+    let first_event = next_event(&mut events).await;
+
+    assert_eq!(connected, Connected::Scanned);
+    assert!(
+        matches!(first_event, AppEvent::Notice { ref text } if text.contains("unusable")),
+        "{first_event:?}"
+    );
+    let saved = std::fs::read_to_string(dir.join("session.json")).unwrap();
+    assert!(
+        saved.starts_with("{\"format\":1"),
+        "a fresh session replaced the corrupt one"
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[tokio::test]
+async fn the_supervisor_renews_an_expired_session_and_delivers_what_follows() {
+    let server = sandbox().await;
+    set_knobs(&server, json!({"poll_hold": 1})).await;
+    let (account, mut events) = account(&server);
+    bounded("login", account.connect()).await.unwrap();
+    let poll = tokio::spawn({
+        let account = account.clone();
+        async move { account.run_supervised(false).await }
+    });
+
+    control(&server, "/sandbox/session/expire", json!({})).await;
+    let mut reconnected = None;
+    while reconnected.is_none() {
+        if let AppEvent::Reconnected { how } = next_event(&mut events).await {
+            reconnected = Some(how);
+        }
+    }
+    inject(
+        &server,
+        json!({"kind": "buddy", "from": BOB, "text": "after the expiry"}),
+    )
+    .await;
+    let message = message_after(&mut events).await;
+
+    assert_eq!(reconnected.as_deref(), Some("single sign-on"));
+    assert_eq!(message.text, "after the expiry");
+    assert_eq!(
+        message.sender_name, "Bob",
+        "contacts were reloaded with the new uins"
+    );
+    assert_eq!(qr_codes_shown(&server).await, 1);
+    account.stop();
+    assert_eq!(bounded("stop", poll).await.unwrap(), PollEnd::Stopped);
+}
+
+#[tokio::test]
+async fn without_single_sign_on_and_scanning_the_supervisor_gives_up() {
+    let server = sandbox().await;
+    set_knobs(&server, json!({"poll_hold": 1, "sso_resume": false})).await;
+    let (account, _events) = account(&server);
+    bounded("login", account.connect()).await.unwrap();
+
+    control(&server, "/sandbox/session/expire", json!({})).await;
+    let end = tokio::time::timeout(WAIT, account.run_supervised(false))
+        .await
+        .expect("the supervisor ends");
+
+    assert!(matches!(end, PollEnd::SessionLost(_)), "{end:?}");
+}
