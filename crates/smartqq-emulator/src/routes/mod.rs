@@ -11,6 +11,8 @@ use crate::state::{Sandbox, State, WebSession};
 pub(crate) mod api;
 pub(crate) mod channel;
 pub(crate) mod login;
+pub(crate) mod poll;
+pub(crate) mod send;
 
 /// Referer hosts the servers accepted (spec §2.4); the path and query were not checked.
 const ACCEPTED_REFERER_HOSTS: [&str; 4] = [
@@ -90,12 +92,12 @@ pub(crate) fn protocol_routes() -> Router<Sandbox> {
         )
         .route("/api/get_group_info_ext2", get(api::get_group_info_ext2))
         .route("/channel/login2", any(channel::login2))
-        .route("/channel/poll2", any(channel::poll2))
-        .route("/channel/send_buddy_msg2", any(channel::send_buddy_msg2))
-        .route("/channel/send_qun_msg2", any(channel::send_qun_msg2))
-        .route("/channel/send_discu_msg2", any(channel::send_discu_msg2))
-        .route("/channel/send_sess_msg2", any(channel::send_sess_msg2))
-        .route("/channel/get_c2cmsg_sig2", get(channel::get_c2cmsg_sig2))
+        .route("/channel/poll2", any(poll::poll2))
+        .route("/channel/send_buddy_msg2", any(send::send_buddy_msg2))
+        .route("/channel/send_qun_msg2", any(send::send_qun_msg2))
+        .route("/channel/send_discu_msg2", any(send::send_discu_msg2))
+        .route("/channel/send_sess_msg2", any(send::send_sess_msg2))
+        .route("/channel/get_c2cmsg_sig2", get(send::get_c2cmsg_sig2))
         .route(
             "/channel/get_online_buddies2",
             get(channel::get_online_buddies2),
