@@ -468,16 +468,6 @@ impl Account {
             }
         };
         tracing::info!("Poll loop stopped");
-        match &end {
-            PollEnd::Kicked(reason) => self.publish(AppEvent::Kicked {
-                reason: reason.clone(),
-            }),
-            PollEnd::SessionLost(reason) => self.publish(AppEvent::SessionLost {
-                reason: reason.clone(),
-            }),
-            PollEnd::Stopped => {}
-        }
-        self.publish(AppEvent::Stopped);
         end
     }
 

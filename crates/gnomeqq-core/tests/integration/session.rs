@@ -136,8 +136,11 @@ async fn the_supervisor_renews_an_expired_session_and_delivers_what_follows() {
     control(&server, "/sandbox/session/expire", json!({})).await;
     let mut reconnected = None;
     while reconnected.is_none() {
-        if let AppEvent::Reconnected { how } = next_event(&mut events).await {
-            reconnected = Some(how);
+        match next_event(&mut events).await {
+            AppEvent::Reconnected { how } => reconnected = Some(how),
+            // A recovered session is never reported lost or stopped.
+            event @ (AppEvent::SessionLost { .. } | AppEvent::Stopped) => panic!("{event:?}"),
+            _ => {}
         }
     }
     inject(
