@@ -92,6 +92,11 @@ pub enum PollEnd {
 /// as lost: with the doubling backoff that is about half a minute of trying.
 const MAX_REPEATED_103: u32 = 5;
 
+/// An idle answer faster than this did not wait for anything.
+const QUICK_IDLE: Duration = Duration::from_secs(1);
+/// After this many quick idle answers in a row the loop spaces its polls (rebown allowed 3).
+const MAX_QUICK_IDLES: u32 = 3;
+
 /// Backoff after failed polls: 1 s doubling to 60 s (FAULTS BR-08).
 const BACKOFF_START: Duration = Duration::from_secs(1);
 const BACKOFF_CAP: Duration = Duration::from_secs(60);
@@ -367,20 +372,26 @@ impl Account {
         let mut backoff = BACKOFF_START;
         let mut reregistered = false;
         let mut repeated_103 = 0;
+        let mut quick_idles = 0;
         tracing::info!("Poll loop started");
         let end = loop {
             if *stop.borrow() {
                 break PollEnd::Stopped;
             }
+            let sent_at = std::time::Instant::now();
             let reply = tokio::select! {
                 reply = self.client.poll() => reply,
                 _ = stop.changed() => break PollEnd::Stopped,
             };
+            // An idle answer is meant to come after a hold; instant ones in a row mean a
+            // broken session (the 2018 `retcode 0, errmsg error`, FAULTS BR-36).
+            let quick = sent_at.elapsed() < QUICK_IDLE;
             let wait = match reply {
                 Ok(PollReply::Events(events)) => {
                     backoff = BACKOFF_START;
                     reregistered = false;
                     repeated_103 = 0;
+                    quick_idles = 0;
                     if let Some(end) = self.handle_events(events) {
                         break end;
                     }
@@ -452,11 +463,20 @@ impl Account {
                 }
                 // Idle, and any later kind of reply.
                 Ok(_) => {
-                    backoff = BACKOFF_START;
                     // A session that polls normally again may be re-registered again.
                     reregistered = false;
                     repeated_103 = 0;
-                    None
+                    quick_idles = if quick { quick_idles + 1 } else { 0 };
+                    if quick_idles >= MAX_QUICK_IDLES {
+                        tracing::warn!(
+                            "Idle answers come back at once, polling again in {} s",
+                            backoff.as_secs()
+                        );
+                        Some(backoff)
+                    } else {
+                        backoff = BACKOFF_START;
+                        None
+                    }
                 }
             };
             if let Some(wait) = wait {

@@ -175,3 +175,33 @@ async fn without_single_sign_on_and_scanning_the_supervisor_gives_up() {
 
     assert!(matches!(end, PollEnd::SessionLost(_)), "{end:?}");
 }
+
+#[tokio::test]
+async fn instant_idle_answers_do_not_make_the_loop_spin() {
+    let server = sandbox().await;
+    set_knobs(
+        &server,
+        json!({"poll_hold": 0, "poll_idle_mode": "ok_error"}),
+    )
+    .await;
+    let (account, _events) = account(&server);
+    bounded("login", account.connect()).await.unwrap();
+    let polls_before = inspect(&server, "/sandbox/counters").await["requests"]["/channel/poll2"]
+        .as_u64()
+        .unwrap_or(0);
+
+    let poll = tokio::spawn({
+        let account = account.clone();
+        async move { account.run_supervised(false).await }
+    });
+    // Sampling over a fixed window is the point here: how many polls does 3 s cost?
+    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+    let polls = inspect(&server, "/sandbox/counters").await["requests"]["/channel/poll2"]
+        .as_u64()
+        .unwrap_or(0)
+        - polls_before;
+    account.stop();
+
+    assert!(polls <= 8, "{polls} polls in 3 s");
+    assert_eq!(bounded("stop", poll).await.unwrap(), PollEnd::Stopped);
+}
