@@ -1,0 +1,166 @@
+//! Exports: JSON Lines for programs, plain text for people.
+
+use std::io::Write;
+
+use serde::Serialize;
+
+use crate::model::{ConversationKey, Direction, OutboxState, StoredMessage};
+use crate::store::{MESSAGE_COLUMNS, MESSAGE_JOINS, read_message};
+use crate::{Error, History, Result};
+
+/// One line of a JSON Lines export.
+#[derive(Serialize)]
+struct ExportLine<'a> {
+    id: i64,
+    account: &'a str,
+    conversation: &'a ConversationKey,
+    conversation_name: &'a str,
+    direction: Direction,
+    sender_id: &'a str,
+    sender_name: &'a str,
+    time: i64,
+    msg_id: Option<i64>,
+    text: &'a str,
+    segments: serde_json::Value,
+    outbox_state: Option<&'a OutboxState>,
+}
+
+impl History {
+    /// Writes the messages of one conversation (or all), oldest first, as JSON Lines:
+    /// one object per line with `id`, `account`, `conversation` (`kind`, `stable_id`),
+    /// `conversation_name`, `direction`, `sender_id`, `sender_name`, `time` (Unix
+    /// seconds), `msg_id`, `text`, `segments` (the stored JSON) and `outbox_state`.
+    /// Returns how many messages were written.
+    pub fn export_jsonl(
+        &self,
+        writer: &mut impl Write,
+        conversation: Option<&ConversationKey>,
+    ) -> Result<u64> {
+        self.for_each_message(conversation, |message| {
+            let segments = serde_json::from_str(&message.segments_json)
+                .unwrap_or_else(|_| serde_json::Value::String(message.segments_json.clone()));
+            let line = ExportLine {
+                id: message.id,
+                account: &message.account,
+                conversation: &message.conversation,
+                conversation_name: &message.conversation_name,
+                direction: message.direction,
+                sender_id: &message.sender_id,
+                sender_name: &message.sender_name,
+                time: message.server_time,
+                msg_id: message.server_msg_id,
+                text: &message.text,
+                segments,
+                outbox_state: message.outbox_state.as_ref(),
+            };
+            serde_json::to_writer(&mut *writer, &line).map_err(std::io::Error::from)?;
+            writer.write_all(b"\n")
+        })
+    }
+
+    /// Writes the messages of one conversation (or all), oldest first, as text for
+    /// people: `[YYYY-MM-DD HH:MM:SS UTC] conversation | sender: text`, later lines of a
+    /// message indented, and unfinished or failed outbox states in brackets. Returns how
+    /// many messages were written.
+    pub fn export_txt(
+        &self,
+        writer: &mut impl Write,
+        conversation: Option<&ConversationKey>,
+    ) -> Result<u64> {
+        self.for_each_message(conversation, |message| {
+            let time = format_utc(message.server_time);
+            let text = message.text.replace('\n', "\n    ");
+            let state = match &message.outbox_state {
+                Some(OutboxState::Failed(reason)) => format!(" [failed: {reason}]"),
+                Some(state @ (OutboxState::Queued | OutboxState::Unconfirmed)) => {
+                    format!(" [{}]", state.as_str())
+                }
+                _ => String::new(),
+            };
+            writeln!(
+                writer,
+                "[{time}] {} | {}: {text}{state}",
+                message.conversation_name, message.sender_name
+            )
+        })
+    }
+
+    /// Calls `write` for every message of `conversation` (or all), oldest first.
+    fn for_each_message(
+        &self,
+        conversation: Option<&ConversationKey>,
+        mut write: impl FnMut(&StoredMessage) -> std::io::Result<()>,
+    ) -> Result<u64> {
+        let filter = if conversation.is_some() {
+            "WHERE m.conversation_id IN \
+             (SELECT id FROM conversations WHERE kind = ?1 AND stable_id = ?2)"
+        } else {
+            ""
+        };
+        let sql = format!(
+            "SELECT {MESSAGE_COLUMNS} FROM {MESSAGE_JOINS} {filter} \
+             ORDER BY m.server_time, m.id"
+        );
+        let mut statement = self.conn.prepare(&sql)?;
+        let mut rows = match conversation {
+            Some(key) => statement.query(rusqlite::params![key.kind.as_str(), key.stable_id])?,
+            None => statement.query([])?,
+        };
+
+        let mut count = 0;
+        while let Some(row) = rows.next()? {
+            write(&read_message(row)?).map_err(Error::Export)?;
+            count += 1;
+        }
+
+        Ok(count)
+    }
+}
+
+/// `YYYY-MM-DD HH:MM:SS UTC` for Unix seconds (proleptic Gregorian calendar).
+pub(crate) fn format_utc(seconds: i64) -> String {
+    let days = seconds.div_euclid(86_400);
+    let second_of_day = seconds.rem_euclid(86_400);
+    let (year, month, day) = civil_from_days(days);
+    let (hour, minute, second) = (
+        second_of_day / 3600,
+        second_of_day / 60 % 60,
+        second_of_day % 60,
+    );
+
+    format!("{year:04}-{month:02}-{day:02} {hour:02}:{minute:02}:{second:02} UTC")
+}
+
+/// Year, month and day of a count of days since 1970-01-01 (Howard Hinnant's
+/// `civil_from_days`).
+fn civil_from_days(days: i64) -> (i64, i64, i64) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let day_of_era = z.rem_euclid(146_097);
+    let year_of_era =
+        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let month_index = (5 * day_of_year + 2) / 153;
+    let day = day_of_year - (153 * month_index + 2) / 5 + 1;
+    let month = if month_index < 10 {
+        month_index + 3
+    } else {
+        month_index - 9
+    };
+    let year = year_of_era + era * 400 + i64::from(month <= 2);
+
+    (year, month, day)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::format_utc;
+
+    #[test]
+    fn utc_times_format_as_calendar_dates() {
+        assert_eq!(format_utc(0), "1970-01-01 00:00:00 UTC");
+        assert_eq!(format_utc(1_796_380_503), "2026-12-04 10:35:03 UTC");
+        assert_eq!(format_utc(951_782_400), "2000-02-29 00:00:00 UTC");
+        assert_eq!(format_utc(-1), "1969-12-31 23:59:59 UTC");
+    }
+}

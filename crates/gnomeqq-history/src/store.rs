@@ -1,0 +1,524 @@
+//! [`History`]: opening the database, writing messages and outbox states, reading
+//! conversations back.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use rusqlite::types::Type;
+use rusqlite::{Connection, OptionalExtension, Row, Transaction, TransactionBehavior, params};
+
+use crate::model::{
+    ConversationKey, ConversationKind, ConversationSummary, Direction, Inserted, NewMessage,
+    OutboxEvent, OutboxState, StoredMessage,
+};
+use crate::{Error, Result, schema, search};
+
+/// How long a write waits for another connection's transaction before failing.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// WAL pages written before SQLite copies them into the database (SQLite's default is
+/// 1,000). A checkpoint syncs the file; doing it every ~40 MiB of WAL rather than every
+/// 4 MiB keeps small poll batches cheap.
+const WAL_CHECKPOINT_PAGES: i64 = 10_000;
+
+/// Bytes the WAL file is truncated to after a checkpoint.
+const WAL_SIZE_LIMIT: i64 = 64 * 1024 * 1024;
+
+/// Page cache per connection, as SQLite's negative KiB (default 2 MiB): index pages of
+/// recent messages and the search index stay in memory.
+const CACHE_KIB: i64 = -16 * 1024;
+
+/// Prepared statements kept per connection; more than the store uses, so none is
+/// prepared twice.
+const STATEMENT_CACHE: usize = 48;
+
+/// The columns [`read_message`] expects, in order, over the joined tables
+/// `m` (messages), `c` (conversations), `a` (accounts) and `p` (contacts).
+pub(crate) const MESSAGE_COLUMNS: &str = "m.id, a.qq, c.kind, c.stable_id, c.name, \
+     m.direction, p.stable_id, p.name, m.server_time, m.server_msg_id, m.text, \
+     m.segments_json, m.outbox_state, m.outbox_reason";
+
+/// The joins [`MESSAGE_COLUMNS`] reads from.
+pub(crate) const MESSAGE_JOINS: &str = "messages m \
+     JOIN conversations c ON c.id = m.conversation_id \
+     JOIN accounts a ON a.id = c.account_id \
+     JOIN contacts p ON p.id = m.sender_id";
+
+/// The message history of one or more accounts, in one SQLite file.
+#[derive(Debug)]
+pub struct History {
+    pub(crate) conn: Connection,
+}
+
+impl History {
+    /// Opens (creating if needed) the database at `path`, in WAL mode, and brings its
+    /// schema up to date.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self> {
+        let path = path.as_ref();
+        let open_error = |source| Error::Open {
+            path: path.to_owned(),
+            source,
+        };
+        let conn = Connection::open(path).map_err(open_error)?;
+        conn.busy_timeout(BUSY_TIMEOUT).map_err(open_error)?;
+        conn.pragma_update_and_check(None, "journal_mode", "WAL", |_| Ok(()))
+            .map_err(open_error)?;
+        conn.pragma_update(None, "wal_autocheckpoint", WAL_CHECKPOINT_PAGES)
+            .map_err(open_error)?;
+        conn.pragma_update(None, "journal_size_limit", WAL_SIZE_LIMIT)
+            .map_err(open_error)?;
+        conn.pragma_update(None, "synchronous", "NORMAL")
+            .map_err(open_error)?;
+
+        Self::configure(conn)
+    }
+
+    /// Opens a private database in memory, for tests and throw-away sessions.
+    pub fn open_in_memory() -> Result<Self> {
+        let conn = Connection::open_in_memory().map_err(|source| Error::Open {
+            path: ":memory:".into(),
+            source,
+        })?;
+
+        Self::configure(conn)
+    }
+
+    fn configure(mut conn: Connection) -> Result<Self> {
+        conn.pragma_update(None, "foreign_keys", true)?;
+        conn.pragma_update(None, "cache_size", CACHE_KIB)?;
+        conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+        schema::migrate(&mut conn)?;
+
+        Ok(Self { conn })
+    }
+
+    /// The schema version of the open file (`PRAGMA user_version`).
+    pub fn schema_version(&self) -> Result<u32> {
+        Ok(schema::version(&self.conn)?)
+    }
+
+    /// Stores messages delivered by the server, in one transaction. Each comes back as
+    /// [`Inserted::New`] or, when the same message (same conversation, sender, server
+    /// time, `msg_id` and text) is already stored, [`Inserted::Duplicate`] with the
+    /// first copy's id. Nothing is stored when an error is returned.
+    pub fn insert_inbound_batch(&mut self, messages: &[NewMessage]) -> Result<Vec<Inserted>> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut writer = Writer::new(&tx);
+        let mut inserted = Vec::with_capacity(messages.len());
+        for message in messages {
+            inserted.push(writer.insert(message, true)?);
+        }
+        tx.commit()?;
+
+        Ok(inserted)
+    }
+
+    /// Stores a message written by us, before it is sent, and records its first outbox
+    /// state (`Queued` unless the message says otherwise). Returns its id.
+    pub fn insert_outbound(&mut self, message: &NewMessage) -> Result<i64> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let state = message.outbox_state.clone().unwrap_or(OutboxState::Queued);
+        let message = NewMessage {
+            outbox_state: Some(state.clone()),
+            ..message.clone()
+        };
+        let id = Writer::new(&tx).insert(&message, false)?.id();
+        insert_outbox_event(&tx, id, &state)?;
+        tx.commit()?;
+
+        Ok(id)
+    }
+
+    /// Records a new outbox state for message `id`: the message row keeps the latest,
+    /// and the change is appended to its outbox events with the local time.
+    pub fn set_outbox_state(&mut self, id: i64, state: &OutboxState) -> Result<()> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let changed = tx
+            .prepare_cached(
+                "UPDATE messages SET outbox_state = ?2, outbox_reason = ?3 WHERE id = ?1",
+            )?
+            .execute(params![id, state.as_str(), state.reason()])?;
+        if changed == 0 {
+            return Err(Error::UnknownMessage(id));
+        }
+        insert_outbox_event(&tx, id, state)?;
+        tx.commit()?;
+
+        Ok(())
+    }
+
+    /// Every outbox state message `id` went through, oldest first.
+    pub fn outbox_events(&self, id: i64) -> Result<Vec<OutboxEvent>> {
+        let mut statement = self.conn.prepare_cached(
+            "SELECT state, reason, at_ms FROM outbox_events WHERE message_id = ?1 ORDER BY id",
+        )?;
+        let events = statement.query_map([id], |row| {
+            let state = read_outbox_state(row, 0, 1)?.unwrap_or(OutboxState::Queued);
+            Ok(OutboxEvent {
+                state,
+                at_ms: row.get(2)?,
+            })
+        })?;
+
+        Ok(events.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// The message with this id.
+    pub fn message(&self, id: i64) -> Result<Option<StoredMessage>> {
+        let sql = format!("SELECT {MESSAGE_COLUMNS} FROM {MESSAGE_JOINS} WHERE m.id = ?1");
+        let mut statement = self.conn.prepare_cached(&sql)?;
+
+        Ok(statement.query_row([id], read_message).optional()?)
+    }
+
+    /// The newest `limit` messages at or after server time `since` (all times when
+    /// `None`), of one conversation or of all, returned oldest first. Messages of the
+    /// same second keep their insertion order.
+    pub fn messages(
+        &self,
+        conversation: Option<&ConversationKey>,
+        since: Option<i64>,
+        limit: usize,
+    ) -> Result<Vec<StoredMessage>> {
+        let since = since.unwrap_or(i64::MIN);
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let filter = if conversation.is_some() {
+            "m.conversation_id IN \
+             (SELECT id FROM conversations WHERE kind = ?1 AND stable_id = ?2) AND"
+        } else {
+            // ?1 and ?2 stay unused; SQLite counts parameters by the highest index.
+            ""
+        };
+        let sql = format!(
+            "SELECT * FROM (SELECT {MESSAGE_COLUMNS} FROM {MESSAGE_JOINS} \
+             WHERE {filter} m.server_time >= ?3 \
+             ORDER BY m.server_time DESC, m.id DESC LIMIT ?4) \
+             ORDER BY server_time, id"
+        );
+        let (kind, stable_id) = match conversation {
+            Some(key) => (Some(key.kind.as_str()), Some(key.stable_id.as_str())),
+            None => (None, None),
+        };
+        let mut statement = self.conn.prepare_cached(&sql)?;
+        let rows = statement.query_map(params![kind, stable_id, since, limit], read_message)?;
+
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Every conversation that holds messages, most recently active first.
+    pub fn conversations(&self) -> Result<Vec<ConversationSummary>> {
+        let mut statement = self.conn.prepare_cached(
+            "SELECT a.qq, c.kind, c.stable_id, c.name, s.last_time, s.count \
+             FROM conversations c JOIN accounts a ON a.id = c.account_id \
+             JOIN (SELECT conversation_id, max(server_time) AS last_time, count(*) AS count \
+                   FROM messages GROUP BY conversation_id) s ON s.conversation_id = c.id \
+             ORDER BY s.last_time DESC, c.id DESC",
+        )?;
+        let rows = statement.query_map([], |row| {
+            Ok(ConversationSummary {
+                account: row.get(0)?,
+                key: ConversationKey {
+                    kind: read_kind(row, 1)?,
+                    stable_id: row.get(2)?,
+                },
+                name: row.get(3)?,
+                last_time: row.get(4)?,
+                message_count: row.get::<_, i64>(5)?.unsigned_abs(),
+            })
+        })?;
+
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Merges the full-text index into one segment and refreshes the query planner's
+    /// statistics. Worth running when the application is idle or closing after many
+    /// inserts; never needed for correctness.
+    pub fn optimize(&mut self) -> Result<()> {
+        self.conn.execute_batch(
+            "INSERT INTO messages_fts (messages_fts) VALUES ('optimize'); PRAGMA optimize;",
+        )?;
+
+        Ok(())
+    }
+}
+
+/// Writes messages inside one transaction, remembering the account, conversation and
+/// contact rows it has seen so a batch looks each up once. The memory lives no longer
+/// than the transaction, so it never holds ids of rows a rollback removed.
+struct Writer<'a> {
+    tx: &'a Transaction<'a>,
+    accounts: HashMap<String, i64>,
+    conversations: HashMap<(i64, ConversationKind, String), (i64, String)>,
+    contacts: HashMap<(i64, String), (i64, String)>,
+}
+
+impl<'a> Writer<'a> {
+    fn new(tx: &'a Transaction<'a>) -> Self {
+        Self {
+            tx,
+            accounts: HashMap::new(),
+            conversations: HashMap::new(),
+            contacts: HashMap::new(),
+        }
+    }
+
+    /// Writes one message and its search row. Server-delivered messages (`from_server`)
+    /// get a text hash and so are deduplicated; local ones get none and never are.
+    fn insert(&mut self, message: &NewMessage, from_server: bool) -> Result<Inserted> {
+        serde_json::from_str::<serde::de::IgnoredAny>(&message.segments_json)
+            .map_err(Error::InvalidSegments)?;
+        let account_id = self.account(&message.account)?;
+        let conversation_id = self.conversation(account_id, message)?;
+        let sender_id = self.contact(account_id, &message.sender_id, &message.sender_name)?;
+        let text_hash = from_server.then(|| fnv1a(message.text.as_bytes()));
+        let state = message.outbox_state.as_ref();
+
+        let new_id: Option<i64> = self
+            .tx
+            .prepare_cached(
+                "INSERT INTO messages (conversation_id, direction, sender_id, server_time, \
+                 server_msg_id, text, text_hash, segments_json, outbox_state, outbox_reason) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) \
+                 ON CONFLICT DO NOTHING RETURNING id",
+            )?
+            .query_row(
+                params![
+                    conversation_id,
+                    message.direction.as_str(),
+                    sender_id,
+                    message.server_time,
+                    message.server_msg_id,
+                    message.text,
+                    text_hash,
+                    message.segments_json,
+                    state.map(OutboxState::as_str),
+                    state.and_then(OutboxState::reason),
+                ],
+                |row| row.get(0),
+            )
+            .optional()?;
+
+        if let Some(id) = new_id {
+            self.tx
+                .prepare_cached("INSERT INTO messages_fts (rowid, body) VALUES (?1, ?2)")?
+                .execute(params![id, search::search_form(&message.text)])?;
+            return Ok(Inserted::New(id));
+        }
+
+        let first: Option<(i64, String)> = self
+            .tx
+            .prepare_cached(
+                "SELECT id, text FROM messages WHERE server_time = ?1 AND conversation_id = ?2 \
+                 AND sender_id = ?3 AND ifnull(server_msg_id, -1) = ifnull(?4, -1) \
+                 AND text_hash = ?5",
+            )?
+            .query_row(
+                params![
+                    message.server_time,
+                    conversation_id,
+                    sender_id,
+                    message.server_msg_id,
+                    text_hash
+                ],
+                |row| Ok((row.get(0)?, row.get(1)?)),
+            )
+            .optional()?;
+        match first {
+            Some((id, text)) if text == message.text => Ok(Inserted::Duplicate(id)),
+            _ => Err(Error::DedupeKeyCollision { conversation_id }),
+        }
+    }
+
+    fn account(&mut self, qq: &str) -> Result<i64> {
+        if let Some(&id) = self.accounts.get(qq) {
+            return Ok(id);
+        }
+
+        let found = self
+            .tx
+            .prepare_cached("SELECT id FROM accounts WHERE qq = ?1")?
+            .query_row([qq], |row| row.get(0))
+            .optional()?;
+        let id = match found {
+            Some(id) => id,
+            None => self
+                .tx
+                .prepare_cached("INSERT INTO accounts (qq) VALUES (?1) RETURNING id")?
+                .query_row([qq], |row| row.get(0))?,
+        };
+        self.accounts.insert(qq.to_owned(), id);
+
+        Ok(id)
+    }
+
+    fn conversation(&mut self, account_id: i64, message: &NewMessage) -> Result<i64> {
+        let key = &message.conversation;
+        let name = &message.conversation_name;
+        let memo_key = (account_id, key.kind, key.stable_id.clone());
+        let found = match self.conversations.get(&memo_key) {
+            Some(known) => Some(known.clone()),
+            None => self
+                .tx
+                .prepare_cached(
+                    "SELECT id, name FROM conversations \
+                     WHERE account_id = ?1 AND kind = ?2 AND stable_id = ?3",
+                )?
+                .query_row(
+                    params![account_id, key.kind.as_str(), key.stable_id],
+                    |row| Ok((row.get(0)?, row.get(1)?)),
+                )
+                .optional()?,
+        };
+
+        let id = match found {
+            Some((id, stored)) if stored == *name => id,
+            Some((id, _)) => {
+                self.tx
+                    .prepare_cached("UPDATE conversations SET name = ?2 WHERE id = ?1")?
+                    .execute(params![id, name])?;
+                id
+            }
+            None => self
+                .tx
+                .prepare_cached(
+                    "INSERT INTO conversations (account_id, kind, stable_id, name) \
+                     VALUES (?1, ?2, ?3, ?4) RETURNING id",
+                )?
+                .query_row(
+                    params![account_id, key.kind.as_str(), key.stable_id, name],
+                    |row| row.get(0),
+                )?,
+        };
+        self.conversations.insert(memo_key, (id, name.clone()));
+
+        Ok(id)
+    }
+
+    fn contact(&mut self, account_id: i64, stable_id: &str, name: &str) -> Result<i64> {
+        let memo_key = (account_id, stable_id.to_owned());
+        let found = match self.contacts.get(&memo_key) {
+            Some(known) => Some(known.clone()),
+            None => self
+                .tx
+                .prepare_cached(
+                    "SELECT id, name FROM contacts WHERE account_id = ?1 AND stable_id = ?2",
+                )?
+                .query_row(params![account_id, stable_id], |row| {
+                    Ok((row.get(0)?, row.get(1)?))
+                })
+                .optional()?,
+        };
+
+        let id = match found {
+            Some((id, stored)) if stored == name => id,
+            Some((id, _)) => {
+                self.tx
+                    .prepare_cached("UPDATE contacts SET name = ?2 WHERE id = ?1")?
+                    .execute(params![id, name])?;
+                id
+            }
+            None => self
+                .tx
+                .prepare_cached(
+                    "INSERT INTO contacts (account_id, stable_id, name) VALUES (?1, ?2, ?3) \
+                     RETURNING id",
+                )?
+                .query_row(params![account_id, stable_id, name], |row| row.get(0))?,
+        };
+        self.contacts.insert(memo_key, (id, name.to_owned()));
+
+        Ok(id)
+    }
+}
+
+fn insert_outbox_event(tx: &Transaction<'_>, id: i64, state: &OutboxState) -> Result<()> {
+    let at_ms = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |since| {
+            i64::try_from(since.as_millis()).unwrap_or(i64::MAX)
+        });
+    tx.prepare_cached(
+        "INSERT INTO outbox_events (message_id, state, reason, at_ms) VALUES (?1, ?2, ?3, ?4)",
+    )?
+    .execute(params![id, state.as_str(), state.reason(), at_ms])?;
+
+    Ok(())
+}
+
+/// 64-bit FNV-1a, as a signed SQLite integer. Stable across versions and platforms,
+/// unlike `std`'s hasher, because the value is stored.
+fn fnv1a(bytes: &[u8]) -> i64 {
+    let hash = bytes.iter().fold(0xcbf2_9ce4_8422_2325_u64, |hash, &byte| {
+        (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
+    });
+
+    i64::from_ne_bytes(hash.to_ne_bytes())
+}
+
+/// Reads a row of [`MESSAGE_COLUMNS`].
+pub(crate) fn read_message(row: &Row<'_>) -> rusqlite::Result<StoredMessage> {
+    let direction = match row.get_ref(5)?.as_str()? {
+        "out" => Direction::Out,
+        _ => Direction::In,
+    };
+
+    Ok(StoredMessage {
+        id: row.get(0)?,
+        account: row.get(1)?,
+        conversation: ConversationKey {
+            kind: read_kind(row, 2)?,
+            stable_id: row.get(3)?,
+        },
+        conversation_name: row.get(4)?,
+        direction,
+        sender_id: row.get(6)?,
+        sender_name: row.get(7)?,
+        server_time: row.get(8)?,
+        server_msg_id: row.get(9)?,
+        text: row.get(10)?,
+        segments_json: row.get(11)?,
+        outbox_state: read_outbox_state(row, 12, 13)?,
+    })
+}
+
+fn read_kind(row: &Row<'_>, index: usize) -> rusqlite::Result<ConversationKind> {
+    let text = row.get_ref(index)?.as_str()?;
+    ConversationKind::parse(text).ok_or_else(|| invalid_column(index, "conversation kind"))
+}
+
+fn read_outbox_state(
+    row: &Row<'_>,
+    state: usize,
+    reason: usize,
+) -> rusqlite::Result<Option<OutboxState>> {
+    let Some(name) = row.get::<_, Option<String>>(state)? else {
+        return Ok(None);
+    };
+    let reason = row.get(reason)?;
+
+    OutboxState::parse(&name, reason)
+        .map(Some)
+        .ok_or_else(|| invalid_column(state, "outbox state"))
+}
+
+fn invalid_column(index: usize, what: &'static str) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(index, Type::Text, format!("unknown {what}").into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fnv1a;
+
+    #[test]
+    fn fnv1a_matches_the_reference_values() {
+        assert_eq!(fnv1a(b""), 0xcbf2_9ce4_8422_2325_u64 as i64);
+        assert_eq!(fnv1a(b"a"), 0xaf63_dc4c_8601_ec8c_u64 as i64);
+    }
+}

@@ -1,0 +1,6 @@
+//! Integration tests of the history store, one module per area.
+
+mod export;
+mod search;
+mod store;
+mod support;

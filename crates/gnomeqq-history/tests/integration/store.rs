@@ -1,0 +1,343 @@
+//! Opening, migrations, deduplication, the outbox and reading history back.
+
+use gnomeqq_history::{Error, History, Inserted, OutboxState, SCHEMA_VERSION};
+
+use crate::support::{TempDir, friend, group, history_with, inbound, outbound};
+
+#[test]
+fn migrations_bring_an_empty_database_to_the_latest_schema() {
+    let dir = TempDir::new("migrations");
+
+    let history = History::open(dir.db()).unwrap();
+
+    assert_eq!(history.schema_version().unwrap(), SCHEMA_VERSION);
+    assert_eq!(SCHEMA_VERSION, 1);
+    drop(history);
+    let conn = rusqlite::Connection::open(dir.db()).unwrap();
+    let version: u32 = conn
+        .pragma_query_value(None, "user_version", |row| row.get(0))
+        .unwrap();
+    assert_eq!(version, SCHEMA_VERSION);
+    let mode: String = conn
+        .pragma_query_value(None, "journal_mode", |row| row.get(0))
+        .unwrap();
+    assert_eq!(mode, "wal");
+    let mut names: Vec<String> = conn
+        .prepare(
+            "SELECT name FROM sqlite_master WHERE type IN ('table', 'index') \
+             AND name NOT LIKE 'sqlite_%' AND name NOT LIKE 'messages_fts_%' ORDER BY name",
+        )
+        .unwrap()
+        .query_map([], |row| row.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "accounts",
+            "contacts",
+            "conversations",
+            "messages",
+            "messages_by_conversation",
+            "messages_dedupe",
+            "messages_fts",
+            "outbox_events",
+            "outbox_events_by_message",
+        ]
+    );
+}
+
+#[test]
+fn reopening_a_migrated_database_changes_nothing() {
+    let dir = TempDir::new("remigrate");
+    History::open(dir.db()).unwrap();
+
+    let history = History::open(dir.db()).unwrap();
+
+    assert_eq!(history.schema_version().unwrap(), SCHEMA_VERSION);
+}
+
+#[test]
+fn a_database_from_a_newer_version_is_refused() {
+    let dir = TempDir::new("newer");
+    let conn = rusqlite::Connection::open(dir.db()).unwrap();
+    conn.pragma_update(None, "user_version", SCHEMA_VERSION + 1)
+        .unwrap();
+    drop(conn);
+
+    let error = History::open(dir.db()).unwrap_err();
+
+    assert!(matches!(error, Error::NewerSchema { found, .. } if found == SCHEMA_VERSION + 1));
+}
+
+#[test]
+fn the_same_batch_twice_stores_one_copy() {
+    let mut history = History::open_in_memory().unwrap();
+    let batch = [
+        inbound(100, 1, "你好"),
+        inbound(101, 2, "在吗"),
+        inbound(101, 3, "在吗"),
+    ];
+
+    let first = history.insert_inbound_batch(&batch).unwrap();
+    let second = history.insert_inbound_batch(&batch).unwrap();
+
+    assert!(first.iter().all(|inserted| inserted.is_new()));
+    let expected: Vec<Inserted> = first.iter().map(|i| Inserted::Duplicate(i.id())).collect();
+    assert_eq!(second, expected);
+    assert_eq!(history.messages(None, None, 100).unwrap().len(), 3);
+}
+
+#[test]
+fn a_copy_inside_one_batch_is_a_duplicate() {
+    let mut history = History::open_in_memory().unwrap();
+
+    let inserted = history
+        .insert_inbound_batch(&[inbound(100, 1, "你好"), inbound(100, 1, "你好")])
+        .unwrap();
+
+    assert_eq!(inserted, [Inserted::New(1), Inserted::Duplicate(1)]);
+}
+
+#[test]
+fn every_key_field_tells_messages_apart() {
+    let mut history = History::open_in_memory().unwrap();
+    let base = inbound(100, 1, "你好");
+    let mut other_sender = base.clone();
+    other_sender.sender_id = "qq:3100000009".into();
+    let mut other_conversation = base.clone();
+    other_conversation.conversation = friend();
+    let mut no_msg_id = base.clone();
+    no_msg_id.server_msg_id = None;
+
+    let inserted = history
+        .insert_inbound_batch(&[
+            base.clone(),
+            inbound(101, 1, "你好"),
+            inbound(100, 2, "你好"),
+            inbound(100, 1, "你好!"),
+            other_sender,
+            other_conversation,
+            no_msg_id.clone(),
+            no_msg_id,
+        ])
+        .unwrap();
+
+    let new = inserted.iter().filter(|inserted| inserted.is_new()).count();
+    assert_eq!(new, 7);
+    assert!(
+        !inserted[7].is_new(),
+        "a message without msg_id is deduplicated too"
+    );
+}
+
+#[test]
+fn two_handles_on_one_file_store_one_copy() {
+    let dir = TempDir::new("two-handles");
+    let mut first = History::open(dir.db()).unwrap();
+    let mut second = History::open(dir.db()).unwrap();
+    let batch: Vec<_> = (0..50)
+        .map(|n| inbound(1000 + n, n, "同一条消息"))
+        .collect();
+
+    let a = first.insert_inbound_batch(&batch).unwrap();
+    let b = second.insert_inbound_batch(&batch).unwrap();
+
+    assert!(a.iter().all(|inserted| inserted.is_new()));
+    assert!(b.iter().all(|inserted| !inserted.is_new()));
+    assert_eq!(first.messages(None, None, 1000).unwrap().len(), 50);
+}
+
+#[test]
+fn concurrent_writers_store_one_copy() {
+    let dir = TempDir::new("concurrent");
+    History::open(dir.db()).unwrap();
+    let batch: Vec<_> = (0..200).map(|n| inbound(1000 + n, n, "并发")).collect();
+
+    let results: Vec<Vec<Inserted>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..4)
+            .map(|_| {
+                let path = dir.db();
+                let batch = batch.clone();
+                scope.spawn(move || {
+                    let mut history = History::open(path).unwrap();
+                    batch
+                        .chunks(20)
+                        .flat_map(|chunk| history.insert_inbound_batch(chunk).unwrap())
+                        .collect()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|handle| handle.join().unwrap())
+            .collect()
+    });
+
+    let new = results
+        .iter()
+        .flatten()
+        .filter(|inserted| inserted.is_new())
+        .count();
+    assert_eq!(new, 200);
+    assert_eq!(
+        results[0].iter().map(|i| i.id()).collect::<Vec<_>>(),
+        results[3].iter().map(|i| i.id()).collect::<Vec<_>>()
+    );
+}
+
+#[test]
+fn a_failed_batch_stores_nothing() {
+    let mut history = History::open_in_memory().unwrap();
+    let mut broken = inbound(101, 2, "坏的");
+    broken.segments_json = "[{".into();
+
+    let error = history
+        .insert_inbound_batch(&[inbound(100, 1, "好的"), broken])
+        .unwrap_err();
+
+    assert!(matches!(error, Error::InvalidSegments(_)));
+    assert!(history.messages(None, None, 10).unwrap().is_empty());
+}
+
+#[test]
+fn outbound_messages_are_never_deduplicated() {
+    let mut history = History::open_in_memory().unwrap();
+
+    let first = history.insert_outbound(&outbound(100, "好")).unwrap();
+    let second = history.insert_outbound(&outbound(100, "好")).unwrap();
+
+    assert_ne!(first, second);
+}
+
+#[test]
+fn outbox_state_changes_are_stored() {
+    let mut history = History::open_in_memory().unwrap();
+    let id = history.insert_outbound(&outbound(100, "晚上开会")).unwrap();
+
+    history
+        .set_outbox_state(id, &OutboxState::Accepted)
+        .unwrap();
+    history
+        .set_outbox_state(id, &OutboxState::Failed("retcode 1202".into()))
+        .unwrap();
+    history
+        .set_outbox_state(id, &OutboxState::Confirmed)
+        .unwrap();
+
+    let message = history.message(id).unwrap().unwrap();
+    assert_eq!(message.outbox_state, Some(OutboxState::Confirmed));
+    let states: Vec<OutboxState> = history
+        .outbox_events(id)
+        .unwrap()
+        .into_iter()
+        .map(|event| event.state)
+        .collect();
+    assert_eq!(
+        states,
+        [
+            OutboxState::Queued,
+            OutboxState::Accepted,
+            OutboxState::Failed("retcode 1202".into()),
+            OutboxState::Confirmed,
+        ]
+    );
+}
+
+#[test]
+fn a_state_for_an_unknown_message_is_an_error() {
+    let mut history = History::open_in_memory().unwrap();
+
+    let error = history
+        .set_outbox_state(42, &OutboxState::Accepted)
+        .unwrap_err();
+
+    assert!(matches!(error, Error::UnknownMessage(42)));
+    assert!(history.outbox_events(42).unwrap().is_empty());
+}
+
+#[test]
+fn history_is_oldest_first_and_since_keeps_later_messages() {
+    let mut history = History::open_in_memory().unwrap();
+    history
+        .insert_inbound_batch(&[
+            inbound(300, 3, "三"),
+            inbound(100, 1, "一"),
+            inbound(200, 2, "二"),
+        ])
+        .unwrap();
+    history.insert_outbound(&outbound(250, "给 Bob")).unwrap();
+
+    let all = history.messages(None, None, 10).unwrap();
+    let in_group = history.messages(Some(&group()), Some(200), 10).unwrap();
+    let newest_two = history.messages(Some(&group()), None, 2).unwrap();
+
+    let texts = |messages: &[gnomeqq_history::StoredMessage]| {
+        messages.iter().map(|m| m.text.clone()).collect::<Vec<_>>()
+    };
+    assert_eq!(texts(&all), ["一", "二", "给 Bob", "三"]);
+    assert_eq!(texts(&in_group), ["二", "三"]);
+    assert_eq!(texts(&newest_two), ["二", "三"]);
+    assert_eq!(all[2].conversation, friend());
+    assert_eq!(all[2].sender_name, "Me");
+}
+
+#[test]
+fn conversations_are_listed_by_last_activity() {
+    let mut history = history_with(&["一", "二"]);
+    history
+        .insert_outbound(&outbound(1_900_000_000, "最新"))
+        .unwrap();
+
+    let conversations = history.conversations().unwrap();
+
+    assert_eq!(conversations.len(), 2);
+    assert_eq!(conversations[0].key, friend());
+    assert_eq!(conversations[0].name, "Bob");
+    assert_eq!(conversations[1].key, group());
+    assert_eq!(conversations[1].message_count, 2);
+    assert_eq!(conversations[1].last_time, 1_800_000_002);
+}
+
+#[test]
+fn the_latest_names_are_kept() {
+    let mut history = History::open_in_memory().unwrap();
+    let mut renamed = inbound(200, 2, "改名了");
+    renamed.conversation_name = "新群名".into();
+    renamed.sender_name = "Alice (card)".into();
+
+    history
+        .insert_inbound_batch(&[inbound(100, 1, "旧"), renamed])
+        .unwrap();
+
+    let messages = history.messages(None, None, 10).unwrap();
+    assert!(messages.iter().all(|m| m.conversation_name == "新群名"));
+    assert!(messages.iter().all(|m| m.sender_name == "Alice (card)"));
+}
+
+#[test]
+fn a_database_survives_reopening() {
+    let dir = TempDir::new("reopen");
+    let mut history = History::open(dir.db()).unwrap();
+    history
+        .insert_inbound_batch(&[inbound(100, 1, "持久化 test")])
+        .unwrap();
+    let id = history.insert_outbound(&outbound(101, "回复")).unwrap();
+    history
+        .set_outbox_state(id, &OutboxState::Unconfirmed)
+        .unwrap();
+    drop(history);
+
+    let mut history = History::open(dir.db()).unwrap();
+
+    let messages = history.messages(None, None, 10).unwrap();
+    assert_eq!(messages.len(), 2);
+    assert_eq!(messages[1].outbox_state, Some(OutboxState::Unconfirmed));
+    assert_eq!(history.search("持久", 10).unwrap().len(), 1);
+    let again = history
+        .insert_inbound_batch(&[inbound(100, 1, "持久化 test")])
+        .unwrap();
+    assert_eq!(again, [Inserted::Duplicate(messages[0].id)]);
+}
