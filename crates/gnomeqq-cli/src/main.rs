@@ -24,6 +24,7 @@ use tokio::sync::mpsc::UnboundedReceiver;
 mod bot;
 mod config;
 mod demo;
+mod history;
 mod interactive;
 mod terminal;
 
@@ -77,12 +78,60 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Show stored messages: the conversations, or one conversation's messages.
+    History {
+        /// A conversation's name or stable id; all conversations when absent.
+        conversation: Option<String>,
+        /// Only messages since this date (YYYY-MM-DD, UTC) or Unix time.
+        #[arg(long)]
+        since: Option<String>,
+        /// At most this many (the newest).
+        #[arg(long, default_value_t = 1000)]
+        limit: usize,
+        /// JSON lines.
+        #[arg(long)]
+        json: bool,
+        /// The account (QQ number), when the data directory holds several.
+        #[arg(long)]
+        account: Option<u64>,
+    },
+    /// Search stored messages (Chinese words of one or two characters work too).
+    Search {
+        /// Words to find, all of them.
+        query: String,
+        /// At most this many hits, best first.
+        #[arg(long, default_value_t = 100)]
+        limit: usize,
+        /// JSON lines.
+        #[arg(long)]
+        json: bool,
+        /// The account (QQ number), when the data directory holds several.
+        #[arg(long)]
+        account: Option<u64>,
+    },
+    /// Write stored messages to stdout, as JSON lines or text.
+    Export {
+        /// `jsonl` or `txt`.
+        #[arg(long, default_value = "jsonl")]
+        format: ExportFormat,
+        /// A conversation's name or stable id; everything when absent.
+        conversation: Option<String>,
+        /// The account (QQ number), when the data directory holds several.
+        #[arg(long)]
+        account: Option<u64>,
+    },
     /// Run the bot: `#` commands for allowed people, `exit` from the owner.
     Bot {
         /// Configuration file (default: the XDG config directory's gnomeqq/config.toml).
         #[arg(long)]
         config: Option<PathBuf>,
     },
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum ExportFormat {
+    Jsonl,
+    Txt,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -196,6 +245,46 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
             contacts(&account, json)?;
             Ok(0)
         }
+        Command::History {
+            ref conversation,
+            ref since,
+            limit,
+            json,
+            account,
+        } => {
+            let store = history::open(data_dir(cli.data_dir.as_deref()).as_deref(), account)?;
+            history::history(
+                &store,
+                conversation.as_deref(),
+                since.as_deref(),
+                limit,
+                json,
+            )?;
+            Ok(0)
+        }
+        Command::Search {
+            ref query,
+            limit,
+            json,
+            account,
+        } => {
+            let store = history::open(data_dir(cli.data_dir.as_deref()).as_deref(), account)?;
+            history::search(&store, query, limit, json)?;
+            Ok(0)
+        }
+        Command::Export {
+            format,
+            ref conversation,
+            account,
+        } => {
+            let store = history::open(data_dir(cli.data_dir.as_deref()).as_deref(), account)?;
+            history::export(
+                &store,
+                conversation.as_deref(),
+                matches!(format, ExportFormat::Txt),
+            )?;
+            Ok(0)
+        }
         Command::Bot { ref config } => {
             let path = config
                 .clone()
@@ -271,7 +360,18 @@ async fn online(cli: &Cli, json: bool) -> anyhow::Result<(Account, UnboundedRece
     if let Some(dir) = &data_dir {
         account = account.with_session_store(Arc::new(FileSessionStore::for_server(dir, &server)));
     }
-    login(&account, &mut events, data_dir, json).await?;
+    login(&account, &mut events, data_dir.clone(), json).await?;
+    // The history is per account, so it opens once the login says whose account this is.
+    if let (Some(dir), Some(session)) = (&data_dir, account.client().session()) {
+        let path = history::database_path(dir, session.qq.get());
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)
+                .with_context(|| format!("could not create {}", parent.display()))?;
+        }
+        let store = gnomeqq_history::History::open(&path)
+            .with_context(|| format!("could not open {}", path.display()))?;
+        account.attach_history(store);
+    }
     Ok((account, events))
 }
 

@@ -15,6 +15,7 @@ use crate::directory::Directory;
 use crate::events::{AppEvent, Conversation, IncomingMessage, LoginStep};
 use crate::inbox::SeenMessages;
 use crate::session_store::SessionStore;
+use gnomeqq_history::{History, NewMessage};
 
 /// Errors of the engine.
 #[derive(Debug, thiserror::Error)]
@@ -59,7 +60,13 @@ pub struct Account {
     last_failure: Arc<std::sync::Mutex<Option<PollAction>>>,
     /// Messages already published, so a duplicate delivery is shown once.
     seen: Arc<std::sync::Mutex<SeenMessages>>,
+    /// Where messages are kept, once attached after login (the database is per account);
+    /// unset keeps nothing (the demo).
+    history: Arc<std::sync::OnceLock<Arc<std::sync::Mutex<History>>>>,
 }
+
+/// How long after a send its echo still confirms it (seconds of server time).
+const ECHO_WINDOW_SECS: i64 = 300;
 
 /// How [`Account::connect`] got online.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -114,8 +121,22 @@ impl Account {
             store: None,
             last_failure: Arc::default(),
             seen: Arc::default(),
+            history: Arc::default(),
         };
         (account, receiver)
+    }
+
+    /// From now on stores every message received and sent in `history`, before it is
+    /// published. Attach it after the login and before the poll loop; a second call is
+    /// refused (returns `false`): clones share one history.
+    pub fn attach_history(&self, history: History) -> bool {
+        self.history
+            .set(Arc::new(std::sync::Mutex::new(history)))
+            .is_ok()
+    }
+
+    fn history(&self) -> Option<Arc<std::sync::Mutex<History>>> {
+        self.history.get().cloned()
     }
 
     /// Keeps the session in `store` after each login and each ptwebqq rotation.
@@ -392,7 +413,7 @@ impl Account {
                     reregistered = false;
                     repeated_103 = 0;
                     quick_idles = 0;
-                    if let Some(end) = self.handle_events(events) {
+                    if let Some(end) = self.handle_events(events).await {
                         break end;
                     }
                     None
@@ -492,8 +513,27 @@ impl Account {
     }
 
     /// Publishes every element of one reply, in order; returns the end if one was a kick.
-    fn handle_events(&self, events: Vec<PollEvent>) -> Option<PollEnd> {
-        for event in events {
+    /// The reply's messages are stored first, in one transaction, and only those stored
+    /// (or, without a history, all) are published: nothing is shown or answered before it
+    /// is kept.
+    async fn handle_events(&self, events: Vec<PollEvent>) -> Option<PollEnd> {
+        let mut messages: Vec<Option<IncomingMessage>> = Vec::with_capacity(events.len());
+        for event in &events {
+            let message = self.incoming(event).filter(|message| {
+                let new = self
+                    .seen
+                    .lock()
+                    .map_or(true, |mut seen| seen.first_time(message));
+                if !new {
+                    tracing::debug!(msg_id = message.msg_id, "Dropped a message delivered twice");
+                }
+                new
+            });
+            messages.push(message);
+        }
+        let publishable = self.store_inbound(&messages).await;
+
+        for ((event, message), publish) in events.into_iter().zip(messages).zip(publishable) {
             match event {
                 PollEvent::Kick(kick) => return Some(PollEnd::Kicked(kick.reason)),
                 PollEvent::StatusChange(change) => {
@@ -512,24 +552,12 @@ impl Account {
                     });
                 }
                 PollEvent::InputNotify(_) => {}
-                ref other @ (PollEvent::Message(_)
+                PollEvent::Message(_)
                 | PollEvent::GroupMessage(_)
                 | PollEvent::DiscuMessage(_)
-                | PollEvent::SessMessage(_)) => {
-                    let Some(message) = self.incoming(other) else {
-                        continue;
-                    };
-                    let new = self
-                        .seen
-                        .lock()
-                        .map_or(true, |mut seen| seen.first_time(&message));
-                    if new {
+                | PollEvent::SessMessage(_) => {
+                    if let (Some(message), true) = (message, publish) {
                         self.publish(AppEvent::Message(message));
-                    } else {
-                        tracing::debug!(
-                            msg_id = message.msg_id,
-                            "Dropped a message delivered twice"
-                        );
                     }
                 }
                 other => {
@@ -542,6 +570,73 @@ impl Account {
             }
         }
         None
+    }
+
+    /// Stores the messages of one reply in one transaction. Returns, per slot, whether it
+    /// may be published: a message already stored (a redelivery after a restart) is not
+    /// shown again. Our own echoed message confirms the outbox row it stands for instead of
+    /// becoming a second row. If the store fails the messages are still shown, with an
+    /// error logged: hiding them would lose them for good.
+    async fn store_inbound(&self, messages: &[Option<IncomingMessage>]) -> Vec<bool> {
+        let mut publishable = vec![true; messages.len()];
+        if self.history().is_none() {
+            return publishable;
+        }
+        let directory = self.directory();
+        let Some(account) = directory.own_qq.map(|qq| qq.to_string()) else {
+            return publishable;
+        };
+        let rows: Vec<(usize, bool, NewMessage)> = messages
+            .iter()
+            .enumerate()
+            .filter_map(|(slot, message)| {
+                let message = message.as_ref()?;
+                Some((
+                    slot,
+                    message.own,
+                    crate::records::inbound_row(&account, &directory, message),
+                ))
+            })
+            .collect();
+        if rows.is_empty() {
+            return publishable;
+        }
+
+        let stored = self
+            .with_history(move |history| {
+                let mut to_insert = Vec::with_capacity(rows.len());
+                let mut slots = Vec::with_capacity(rows.len());
+                for (slot, own, row) in rows {
+                    let not_before = row.server_time - ECHO_WINDOW_SECS;
+                    if own
+                        && history
+                            .confirm_echo(&account, &row.conversation, &row.text, not_before)?
+                            .is_some()
+                    {
+                        continue;
+                    }
+                    to_insert.push(row);
+                    slots.push(slot);
+                }
+                let inserted = history.insert_inbound_batch(&to_insert)?;
+                Ok(slots.into_iter().zip(inserted).collect::<Vec<_>>())
+            })
+            .await;
+        let Some(stored) = stored else {
+            return publishable;
+        };
+        match stored {
+            Ok(inserted) => {
+                for (slot, inserted) in inserted {
+                    if !inserted.is_new() {
+                        tracing::debug!("A message already in the history was delivered again");
+                        publishable[slot] = false;
+                    }
+                }
+            }
+            Err(error) => tracing::error!("Could not store received messages: {error}"),
+        }
+        publishable
     }
 
     /// Resolves a chat event into an [`IncomingMessage`] with names.
@@ -664,16 +759,74 @@ impl Account {
             },
         };
         let mut outcomes = Vec::new();
-        // TODO(#4): the outbox (states, pacing between sends, echo confirmation) is the
-        // session issue's; here parts go out back to back and each outcome is returned.
+        // TODO(#4): pacing between sends and the send queue are the session issue's; here
+        // parts go out back to back, each stored and its state recorded.
         for part in split_message(text, MAX_PART_BYTES) {
-            let (outcome, _msg_id) = self.client.send(target, &[Segment::Text(part)]).await?;
+            let row = self.record_outbound(conversation, &part).await;
+            let sent = self
+                .client
+                .send(target, &[Segment::Text(part.clone())])
+                .await;
+            let state = match &sent {
+                Ok((outcome, _)) => crate::records::outbox_state(*outcome),
+                Err(error) => gnomeqq_history::OutboxState::Failed(error.to_string()),
+            };
+            if let Some(row) = row {
+                self.record_outbox_state(row, state).await;
+            }
+            let (outcome, _msg_id) = sent?;
             outcomes.push(outcome);
             if outcome != SendOutcome::Sent {
                 break;
             }
         }
         Ok(outcomes)
+    }
+
+    /// Stores a part about to be sent, as `Queued`; its row id, or `None` without a history
+    /// (or when storing failed, which is logged and does not stop the send).
+    async fn record_outbound(&self, conversation: Conversation, text: &str) -> Option<i64> {
+        let directory = self.directory();
+        let account = directory.own_qq?.to_string();
+        let key = crate::records::conversation_key(&directory, conversation, None);
+        let name = crate::records::conversation_name(&directory, conversation);
+        let row = crate::records::outbound_row(&account, key, &name, &directory.own_nick, text);
+        let stored = self
+            .with_history(move |history| history.insert_outbound(&row))
+            .await?;
+        stored
+            .inspect_err(|error| tracing::error!("Could not store a message being sent: {error}"))
+            .ok()
+    }
+
+    async fn record_outbox_state(&self, row: i64, state: gnomeqq_history::OutboxState) {
+        let stored = self
+            .with_history(move |history| history.set_outbox_state(row, &state))
+            .await;
+        if let Some(Err(error)) = stored {
+            tracing::error!("Could not store a send's state: {error}");
+        }
+    }
+
+    /// Runs `work` on the history in a blocking thread (SQLite calls block); `None` when
+    /// no history is attached.
+    async fn with_history<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&mut History) -> gnomeqq_history::Result<T> + Send + 'static,
+    ) -> Option<std::result::Result<T, String>> {
+        let history = self.history()?;
+        let outcome = tokio::task::spawn_blocking(move || {
+            let mut history = history
+                .lock()
+                .map_err(|_| "the history lock is poisoned".to_owned())?;
+            work(&mut history).map_err(|error| error.to_string())
+        })
+        .await;
+        Some(
+            outcome
+                .map_err(|error| error.to_string())
+                .and_then(|result| result),
+        )
     }
 
     /// Finds a conversation by name: markname, nickname or uin for friends; name or gid for

@@ -11,6 +11,7 @@ pub mod commands;
 pub mod directory;
 pub mod events;
 mod inbox;
+mod records;
 pub mod session_store;
 
 pub use account::{Account, Connected, Error, PollEnd, Result, TargetKind, split_message};

@@ -135,23 +135,77 @@ impl History {
     }
 
     /// Records a new outbox state for message `id`: the message row keeps the latest,
-    /// and the change is appended to its outbox events with the local time.
+    /// and the change is appended to its outbox events with the local time. A confirmed
+    /// message stays confirmed: later states are ignored.
     pub fn set_outbox_state(&mut self, id: i64, state: &OutboxState) -> Result<()> {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let changed = tx
-            .prepare_cached(
-                "UPDATE messages SET outbox_state = ?2, outbox_reason = ?3 WHERE id = ?1",
-            )?
-            .execute(params![id, state.as_str(), state.reason()])?;
-        if changed == 0 {
+        let current: Option<Option<String>> = tx
+            .prepare_cached("SELECT outbox_state FROM messages WHERE id = ?1")?
+            .query_row(params![id], |row| row.get(0))
+            .optional()?;
+        let Some(current) = current else {
             return Err(Error::UnknownMessage(id));
+        };
+        // Confirmed is final: the server's echo may overtake the answer to the send itself,
+        // and that late answer must not turn a confirmed message back into an accepted one.
+        if current.as_deref() == Some("confirmed") {
+            return Ok(());
         }
+        tx.prepare_cached(
+            "UPDATE messages SET outbox_state = ?2, outbox_reason = ?3 WHERE id = ?1",
+        )?
+        .execute(params![id, state.as_str(), state.reason()])?;
         insert_outbox_event(&tx, id, state)?;
         tx.commit()?;
 
         Ok(())
+    }
+
+    /// Confirms the outbox row an echo of our own message stands for: the newest row we
+    /// wrote in `conversation` with this `text`, not yet confirmed or failed, written at or
+    /// after `not_before` (Unix seconds). Returns its id, or `None` when no row waits for
+    /// this echo (a message we wrote on another device), which the caller then stores.
+    pub fn confirm_echo(
+        &mut self,
+        account: &str,
+        conversation: &ConversationKey,
+        text: &str,
+        not_before: i64,
+    ) -> Result<Option<i64>> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let id: Option<i64> = tx
+            .prepare_cached(
+                "SELECT m.id FROM messages m
+                 JOIN conversations c ON c.id = m.conversation_id
+                 JOIN accounts a ON a.id = c.account_id
+                 WHERE a.qq = ?1 AND c.kind = ?2 AND c.stable_id = ?3
+                   AND m.direction = 'out' AND m.text_hash IS NULL AND m.text = ?4
+                   AND m.outbox_state IN ('queued', 'accepted', 'unconfirmed')
+                   AND m.server_time >= ?5
+                 ORDER BY m.id DESC LIMIT 1",
+            )?
+            .query_row(
+                params![
+                    account,
+                    conversation.kind.as_str(),
+                    conversation.stable_id,
+                    text,
+                    not_before
+                ],
+                |row| row.get(0),
+            )
+            .optional()?;
+        if let Some(id) = id {
+            tx.prepare_cached("UPDATE messages SET outbox_state = 'confirmed', outbox_reason = NULL WHERE id = ?1")?
+                .execute(params![id])?;
+            insert_outbox_event(&tx, id, &OutboxState::Confirmed)?;
+        }
+        tx.commit()?;
+        Ok(id)
     }
 
     /// Every outbox state message `id` went through, oldest first.

@@ -1,6 +1,9 @@
 //! Opening, migrations, deduplication, the outbox and reading history back.
 
-use gnomeqq_history::{Error, History, Inserted, OutboxState, SCHEMA_VERSION};
+use gnomeqq_history::{
+    ConversationKey, ConversationKind, Direction, Error, History, Inserted, NewMessage,
+    OutboxState, SCHEMA_VERSION,
+};
 
 use crate::support::{TempDir, friend, group, history_with, inbound, outbound};
 
@@ -340,4 +343,43 @@ fn a_database_survives_reopening() {
         .insert_inbound_batch(&[inbound(100, 1, "持久化 test")])
         .unwrap();
     assert_eq!(again, [Inserted::Duplicate(messages[0].id)]);
+}
+
+#[test]
+fn an_echo_confirms_our_queued_message_and_confirmed_is_final() {
+    let mut history = History::open_in_memory().unwrap();
+    let key = ConversationKey::new(ConversationKind::Group, "group:2100000003");
+    let mut sent = NewMessage {
+        account: "2400000001".to_owned(),
+        conversation: key.clone(),
+        conversation_name: "GnomeQQ 开发组".to_owned(),
+        direction: Direction::Out,
+        sender_id: "qq:2400000001".to_owned(),
+        sender_name: "小明".to_owned(),
+        server_time: 1_800_000_000,
+        server_msg_id: None,
+        text: "我也来".to_owned(),
+        segments_json: "[]".to_owned(),
+        outbox_state: Some(OutboxState::Queued),
+    };
+    let id = history.insert_outbound(&sent).unwrap();
+    sent.text = "something else".to_owned();
+    history.insert_outbound(&sent).unwrap();
+
+    let confirmed = history
+        .confirm_echo("2400000001", &key, "我也来", 1_800_000_000 - 300)
+        .unwrap();
+    let again = history
+        .confirm_echo("2400000001", &key, "我也来", 1_800_000_000 - 300)
+        .unwrap();
+    history
+        .set_outbox_state(id, &OutboxState::Accepted)
+        .unwrap();
+
+    assert_eq!(confirmed, Some(id));
+    assert_eq!(again, None, "one echo confirms one message");
+    assert_eq!(
+        history.message(id).unwrap().unwrap().outbox_state,
+        Some(OutboxState::Confirmed)
+    );
 }

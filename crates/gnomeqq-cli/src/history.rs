@@ -1,0 +1,258 @@
+//! `history`, `search` and `export`: reading the message store, offline.
+//!
+//! Each account's messages live in `DATA_DIR/QQ/history.sqlite3`. These commands need no
+//! server: they open the database of the one account in the data directory, or of
+//! `--account QQ` when there are several.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use gnomeqq_history::{ConversationKey, History, StoredMessage};
+
+use crate::say;
+
+/// The history database of an account.
+pub fn database_path(data_dir: &Path, qq: u64) -> PathBuf {
+    data_dir.join(qq.to_string()).join("history.sqlite3")
+}
+
+/// Opens the history of `account`, or of the only account in `data_dir`.
+pub fn open(data_dir: Option<&Path>, account: Option<u64>) -> anyhow::Result<History> {
+    let data_dir = data_dir.context("no data directory: pass --data-dir")?;
+    let qq = match account {
+        Some(qq) => qq,
+        None => {
+            let mut accounts: Vec<u64> = std::fs::read_dir(data_dir)
+                .map(|entries| {
+                    entries
+                        .filter_map(|entry| entry.ok()?.file_name().to_str()?.parse().ok())
+                        .filter(|qq| database_path(data_dir, *qq).exists())
+                        .collect()
+                })
+                .unwrap_or_default();
+            accounts.sort_unstable();
+            match accounts.as_slice() {
+                [] => bail!(
+                    "no history in {}: log in and receive messages first",
+                    data_dir.display()
+                ),
+                [qq] => *qq,
+                several => bail!(
+                    "several accounts have a history ({}): choose one with --account",
+                    several
+                        .iter()
+                        .map(u64::to_string)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            }
+        }
+    };
+    let path = database_path(data_dir, qq);
+    if !path.exists() {
+        bail!("account {qq} has no history in {}", data_dir.display());
+    }
+    History::open(&path).with_context(|| format!("could not open {}", path.display()))
+}
+
+/// Finds a conversation by name or stable id.
+pub fn find_conversation(history: &History, query: &str) -> anyhow::Result<ConversationKey> {
+    let conversations = history.conversations()?;
+    let matches: Vec<_> = conversations
+        .iter()
+        .filter(|c| c.name == query || c.key.stable_id == query)
+        .collect();
+    match matches.as_slice() {
+        [one] => Ok(one.key.clone()),
+        [] => bail!("no conversation named {query:?} in the history"),
+        several => bail!(
+            "{query:?} names several conversations ({}); use the stable id",
+            several
+                .iter()
+                .map(|c| c.key.stable_id.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}
+
+/// `--since`: `YYYY-MM-DD` (UTC midnight) or Unix seconds.
+pub fn parse_since(text: &str) -> anyhow::Result<i64> {
+    if let Ok(seconds) = text.parse::<i64>() {
+        return Ok(seconds);
+    }
+    let parts: Vec<&str> = text.split('-').collect();
+    let [year, month, day] = parts.as_slice() else {
+        bail!("--since takes YYYY-MM-DD or Unix seconds, not {text:?}");
+    };
+    let (Ok(year), Ok(month), Ok(day)) = (
+        year.parse::<i64>(),
+        month.parse::<u32>(),
+        day.parse::<u32>(),
+    ) else {
+        bail!("--since takes YYYY-MM-DD or Unix seconds, not {text:?}");
+    };
+    if !(1..=12).contains(&month) || !(1..=31).contains(&day) {
+        bail!("--since: no such date {text:?}");
+    }
+    Ok(days_from_civil(year, month, day) * 86_400)
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
+fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
+    let year = if month <= 2 { year - 1 } else { year };
+    let era = year.div_euclid(400);
+    let year_of_era = year - era * 400;
+    let month = i64::from(month);
+    let day_of_year =
+        (153 * (if month > 2 { month - 3 } else { month + 9 }) + 2) / 5 + i64::from(day) - 1;
+    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+    era * 146_097 + day_of_era - 719_468
+}
+
+/// `YYYY-MM-DD HH:MM:SS` in UTC.
+pub fn format_time(unix: i64) -> String {
+    let days = unix.div_euclid(86_400);
+    let seconds = unix.rem_euclid(86_400);
+    let (year, month, day) = civil_from_days(days);
+    format!(
+        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02}",
+        seconds / 3600,
+        seconds / 60 % 60,
+        seconds % 60
+    )
+}
+
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let day_of_era = z - era * 146_097;
+    let year_of_era =
+        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let mp = (5 * day_of_year + 2) / 153;
+    let day = (day_of_year - (153 * mp + 2) / 5 + 1) as u32;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
+fn print_message(message: &StoredMessage) {
+    let state = message
+        .outbox_state
+        .as_ref()
+        .map(|s| format!(" [{}]", s.as_str()))
+        .unwrap_or_default();
+    say(&format!(
+        "[{}] {} | {}: {}{state}",
+        format_time(message.server_time),
+        message.conversation_name,
+        message.sender_name,
+        message.text.replace('\n', "\n    ")
+    ));
+}
+
+/// `history [CONVERSATION] [--since DATE] [--json]`.
+pub fn history(
+    history: &History,
+    conversation: Option<&str>,
+    since: Option<&str>,
+    limit: usize,
+    json: bool,
+) -> anyhow::Result<()> {
+    let key = conversation
+        .map(|c| find_conversation(history, c))
+        .transpose()?;
+    let since = since.map(parse_since).transpose()?;
+    if key.is_none() && since.is_none() && !json {
+        for summary in history.conversations()? {
+            say(&format!(
+                "{:<11} {:<28} {:>6} messages, last {}  ({})",
+                summary.key.kind.as_str(),
+                summary.name,
+                summary.message_count,
+                format_time(summary.last_time),
+                summary.key.stable_id
+            ));
+        }
+        return Ok(());
+    }
+    for message in history.messages(key.as_ref(), since, limit)? {
+        if json {
+            say(&serde_json::to_string(&message)?);
+        } else {
+            print_message(&message);
+        }
+    }
+    Ok(())
+}
+
+/// `search QUERY [--limit N] [--json]`.
+pub fn search(history: &History, query: &str, limit: usize, json: bool) -> anyhow::Result<()> {
+    let hits = history.search(query, limit)?;
+    for hit in &hits {
+        if json {
+            say(&serde_json::to_string(&serde_json::json!({
+                "conversation": hit.conversation_name,
+                "conversation_id": hit.message.conversation.stable_id,
+                "time": hit.message.server_time,
+                "from": hit.message.sender_name,
+                "text": hit.message.text,
+                "snippet": hit.snippet.text,
+                "rank": hit.rank,
+            }))?);
+        } else {
+            say(&format!(
+                "[{}] {} | {}: {}",
+                format_time(hit.message.server_time),
+                hit.conversation_name,
+                hit.message.sender_name,
+                hit.snippet.text.replace('\n', " ")
+            ));
+        }
+    }
+    if !json && hits.is_empty() {
+        say("No messages match.");
+    }
+    Ok(())
+}
+
+/// `export [--format jsonl|txt] [CONVERSATION]` to stdout.
+pub fn export(history: &History, conversation: Option<&str>, txt: bool) -> anyhow::Result<()> {
+    let key = conversation
+        .map(|c| find_conversation(history, c))
+        .transpose()?;
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    if txt {
+        history.export_txt(&mut out, key.as_ref())?;
+    } else {
+        history.export_jsonl(&mut out, key.as_ref())?;
+    }
+    out.flush()?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_convert_both_ways() {
+        assert_eq!(parse_since("1970-01-01").unwrap(), 0);
+        assert_eq!(parse_since("2026-12-04").unwrap(), 1_796_342_400);
+        assert_eq!(format_time(1_796_342_400 + 3661), "2026-12-04 01:01:01");
+        assert_eq!(parse_since("1500000000").unwrap(), 1_500_000_000);
+    }
+
+    #[test]
+    fn bad_dates_are_refused_clearly() {
+        for text in ["yesterday", "2026-13-01", "2026-12", "2026-12-40"] {
+            assert!(
+                parse_since(text).unwrap_err().to_string().contains("since"),
+                "{text}"
+            );
+        }
+    }
+}
