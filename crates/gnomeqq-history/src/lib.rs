@@ -69,9 +69,13 @@
 //!
 //! Full-text rows live in a contentless FTS5 table (`content=''`, with
 //! `contentless_delete=1` so a later migration may delete) whose rowid is the message
-//! id; the store writes them in the same transaction as the message, so the index can
-//! never lag the table. Search snippets are cut from the original text, not from the
-//! search form.
+//! id. FTS5 writes an index segment per transaction, which made storing a poll batch of
+//! twenty messages three times dearer than storing the rows alone, so the index trails
+//! the table by up to a thousand messages: writers index the trailing rows in bulk once
+//! that many gather (in the same transaction as the batch that reaches the mark), and
+//! every search first indexes whatever trails. A search therefore always sees every
+//! stored message (migration 002, `search_progress`). Search snippets are cut from the
+//! original text, not from the search form.
 //!
 //! Known limit: scripts written without spaces other than CJK (Thai, Lao, Khmer) are
 //! indexed as whole runs, so only a prefix of a run is found.

@@ -6,7 +6,10 @@ use rusqlite::{Connection, TransactionBehavior};
 use crate::{Error, Result};
 
 /// The migrations, in order: `MIGRATIONS[i]` brings the schema to version `i + 1`.
-const MIGRATIONS: &[&str] = &[include_str!("../migrations/001_initial.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../migrations/001_initial.sql"),
+    include_str!("../migrations/002_deferred_search.sql"),
+];
 
 /// The schema version after all migrations; `PRAGMA user_version` of an up-to-date file.
 pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;

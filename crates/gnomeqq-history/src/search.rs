@@ -239,6 +239,11 @@ impl History {
             return Ok(Vec::new());
         }
 
+        // Whatever the writers left for later is indexed now, so a search sees every message.
+        let tx = self.conn.unchecked_transaction()?;
+        crate::store::catch_up_search(&tx, 1)?;
+        tx.commit()?;
+
         let window = SEARCH_WINDOW.max(limit);
         let candidates = self.candidates(&words, window)?;
         let ranked = rank(&candidates, window, self.message_count()?);

@@ -111,6 +111,7 @@ impl History {
         for message in messages {
             inserted.push(writer.insert(message, true)?);
         }
+        catch_up_search(&tx, INDEX_BATCH)?;
         tx.commit()?;
 
         Ok(inserted)
@@ -129,6 +130,7 @@ impl History {
         };
         let id = Writer::new(&tx).insert(&message, false)?.id();
         insert_outbox_event(&tx, id, &state)?;
+        catch_up_search(&tx, INDEX_BATCH)?;
         tx.commit()?;
 
         Ok(id)
@@ -306,6 +308,35 @@ impl History {
 /// Writes messages inside one transaction, remembering the account, conversation and
 /// contact rows it has seen so a batch looks each up once. The memory lives no longer
 /// than the transaction, so it never holds ids of rows a rollback removed.
+/// How many messages may wait for the search index before a writer indexes them. FTS5
+/// writes an index segment per transaction; in bulk the cost per message is a fraction.
+const INDEX_BATCH: i64 = 1000;
+
+/// Writes the search rows of every message the index does not hold yet, when at least
+/// `at_least` wait (1: all of them, before a search).
+pub(crate) fn catch_up_search(tx: &Transaction<'_>, at_least: i64) -> Result<()> {
+    let (indexed_up_to, newest): (i64, i64) = tx
+        .prepare_cached(
+            "SELECT indexed_up_to, (SELECT ifnull(max(id), 0) FROM messages) \
+             FROM search_progress WHERE id = 0",
+        )?
+        .query_row([], |row| Ok((row.get(0)?, row.get(1)?)))?;
+    if newest - indexed_up_to < at_least {
+        return Ok(());
+    }
+    let mut select = tx.prepare_cached("SELECT id, text FROM messages WHERE id > ?1 ORDER BY id")?;
+    let mut insert = tx.prepare_cached("INSERT INTO messages_fts (rowid, body) VALUES (?1, ?2)")?;
+    let mut rows = select.query(params![indexed_up_to])?;
+    while let Some(row) = rows.next()? {
+        let id: i64 = row.get(0)?;
+        let text: String = row.get(1)?;
+        insert.execute(params![id, search::search_form(&text)])?;
+    }
+    tx.prepare_cached("UPDATE search_progress SET indexed_up_to = ?1 WHERE id = 0")?
+        .execute(params![newest])?;
+    Ok(())
+}
+
 struct Writer<'a> {
     tx: &'a Transaction<'a>,
     accounts: HashMap<String, i64>,
@@ -360,9 +391,7 @@ impl<'a> Writer<'a> {
             .optional()?;
 
         if let Some(id) = new_id {
-            self.tx
-                .prepare_cached("INSERT INTO messages_fts (rowid, body) VALUES (?1, ?2)")?
-                .execute(params![id, search::search_form(&message.text)])?;
+            // The search row is written later, in bulk: see `catch_up_search`.
             return Ok(Inserted::New(id));
         }
 

@@ -14,7 +14,7 @@ fn migrations_bring_an_empty_database_to_the_latest_schema() {
     let history = History::open(dir.db()).unwrap();
 
     assert_eq!(history.schema_version().unwrap(), SCHEMA_VERSION);
-    assert_eq!(SCHEMA_VERSION, 1);
+    assert_eq!(SCHEMA_VERSION, 2);
     drop(history);
     let conn = rusqlite::Connection::open(dir.db()).unwrap();
     let version: u32 = conn
@@ -48,8 +48,38 @@ fn migrations_bring_an_empty_database_to_the_latest_schema() {
             "messages_fts",
             "outbox_events",
             "outbox_events_by_message",
+            "search_progress",
         ]
     );
+}
+
+#[test]
+fn a_version_1_database_keeps_its_index_and_search_sees_every_later_message() {
+    let dir = TempDir::new("from-v1");
+    {
+        // A database as version 1 left it: one message, indexed when it was written.
+        let conn = rusqlite::Connection::open(dir.db()).unwrap();
+        conn.execute_batch(include_str!("../../migrations/001_initial.sql")).unwrap();
+        conn.execute_batch(
+            "INSERT INTO accounts (id, qq) VALUES (1, '2400000001');
+             INSERT INTO conversations (id, account_id, kind, stable_id, name) VALUES (1, 1, 'friend', 'qq:1', 'Bob');
+             INSERT INTO contacts (id, account_id, stable_id, name) VALUES (1, 1, 'qq:1', 'Bob');
+             INSERT INTO messages (id, conversation_id, direction, sender_id, server_time, text, text_hash, segments_json)
+                 VALUES (1, 1, 'in', 1, 1, '旧消息 old', 1, '[]');
+             INSERT INTO messages_fts (rowid, body) VALUES (1, ' 旧  消  息  old');
+             PRAGMA user_version = 1;",
+        )
+        .unwrap();
+    }
+    let mut history = History::open(dir.db()).unwrap();
+    history.insert_inbound_batch(&[inbound(2, 2, "新消息 new")]).unwrap();
+
+    let old = history.search("旧消息", 10).unwrap();
+    let new = history.search("新消息", 10).unwrap();
+
+    assert_eq!(history.schema_version().unwrap(), 2);
+    assert_eq!(old.len(), 1, "the version 1 index was kept");
+    assert_eq!(new.len(), 1, "a message written before any bulk indexing is found");
 }
 
 #[test]
