@@ -102,7 +102,15 @@ pub async fn serve(
     quiet: bool,
 ) -> anyhow::Result<u8> {
     while let Some(event) = events.recv().await {
-        if !quiet && let Some(line) = terminal::describe(&event) {
+        // A kick or a lost session is reported once, on stderr, below.
+        let ends = matches!(
+            event,
+            AppEvent::Kicked { .. } | AppEvent::SessionLost { .. }
+        );
+        if !quiet
+            && !ends
+            && let Some(line) = terminal::describe(&event)
+        {
             crate::say(&line);
         }
         match event {
@@ -110,6 +118,9 @@ pub async fn serve(
                 Ok(Handled::Exit) => {
                     crate::say("The owner said exit: logging out");
                     return Ok(0);
+                }
+                Ok(Handled::Replied(reply)) if !quiet => {
+                    crate::say(&format!("  → {}", reply.replace('\n', "⏎ ")));
                 }
                 Ok(_) => {}
                 Err(error) => tracing::error!("Could not answer a message: {error:#}"),

@@ -185,6 +185,7 @@ fn main() -> ExitCode {
         }
     }
     tracing_subscriber::fmt()
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .init();
@@ -286,13 +287,26 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
             Ok(0)
         }
         Command::Bot { ref config } => {
-            let path = config
-                .clone()
-                .or_else(config::Config::default_path)
-                .context("no configuration directory")?;
-            let config = config::Config::load(&path)?;
+            let config = match config {
+                // A file named on the command line must exist: a typo would otherwise run a
+                // bot that obeys nobody and cannot be stopped with `exit`.
+                Some(path) if !path.exists() => {
+                    bail!("no configuration file at {}", path.display())
+                }
+                Some(path) => config::Config::load(path)?,
+                None => {
+                    let path =
+                        config::Config::default_path().context("no configuration directory")?;
+                    config::Config::load(&path)?
+                }
+            };
+            if config.bot.owner == config::Person::default() {
+                tracing::warn!(
+                    "The bot has no owner: nobody can stop it with `exit` (see the README)"
+                );
+            }
             if config.commands.is_empty() {
-                tracing::warn!("No commands are configured in {}", path.display());
+                tracing::warn!("No commands are configured: the bot will only answer `exit`");
             }
             let (account, mut events) = online(&cli, false).await?;
             let bot = bot::Bot::new(account.clone(), config, false)?;
@@ -360,7 +374,10 @@ async fn online(cli: &Cli, json: bool) -> anyhow::Result<(Account, UnboundedRece
     if let Some(dir) = &data_dir {
         account = account.with_session_store(Arc::new(FileSessionStore::for_server(dir, &server)));
     }
-    login(&account, &mut events, data_dir.clone(), json).await?;
+    let target = cli.server.as_deref().unwrap_or("the real SmartQQ servers");
+    login(&account, &mut events, data_dir.clone(), json)
+        .await
+        .with_context(|| format!("could not log in at {target} (for a sandbox: `gnomeqq-cli sandbox --auto-confirm 1`, then --server http://127.0.0.1:8650)"))?;
     // The history is per account, so it opens once the login says whose account this is.
     if let (Some(dir), Some(session)) = (&data_dir, account.client().session()) {
         let path = history::database_path(dir, session.qq.get());
@@ -454,6 +471,8 @@ async fn listen(
         match (&event, json) {
             (AppEvent::Message(message), true) => say(&terminal::message_json(message).to_string()),
             (_, true) => say(&serde_json::to_string(&event).unwrap_or_default()),
+            // A kick is reported once, on stderr, below.
+            (AppEvent::Kicked { .. }, false) => {}
             (_, false) => {
                 if let Some(line) = terminal::describe(&event) {
                     say(&line);

@@ -31,11 +31,12 @@ pub fn describe(event: &AppEvent) -> Option<String> {
             friends,
             groups,
             discussions,
-        } => {
-            format!(
-                "Online as {nick}: {friends} friends, {groups} groups, {discussions} discussions"
-            )
-        }
+        } => format!(
+            "Online as {nick}: {}, {}, {}",
+            count(*friends, "friend"),
+            count(*groups, "group"),
+            count(*discussions, "discussion")
+        ),
         AppEvent::Resumed => "Resumed the saved session: no scan needed".to_owned(),
         AppEvent::Notice { text } => text.clone(),
         AppEvent::Reconnecting { reason } => format!("Connection lost ({reason}); reconnecting…"),
@@ -47,6 +48,15 @@ pub fn describe(event: &AppEvent) -> Option<String> {
         AppEvent::Stopped => "Stopped".to_owned(),
         _ => return None,
     })
+}
+
+/// `3 friends`, `1 group`.
+fn count(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
 }
 
 /// `[group 开发组] Eve (ops): hello`; line breaks shown as `⏎ ` so one message is one line.

@@ -156,7 +156,7 @@ impl Client {
                 jar,
                 options,
                 session: RwLock::new(None),
-                msg_ids: MsgIds::starting_at(start_ms),
+                msg_ids: MsgIds::for_new_client(start_ms),
                 sess_sigs: Mutex::new(HashMap::new()),
             }),
         })

@@ -18,6 +18,15 @@ impl MsgIds {
         }
     }
 
+    /// Ids for a new client: the web client's base plus a random offset below 9,000, so two
+    /// processes sharing a saved session and started in the same second (a `send` right
+    /// after another) do not hand out the same first ids.
+    pub fn for_new_client(start_ms: u64) -> Self {
+        let ids = Self::starting_at(start_ms);
+        ids.sent.store(rand::random_range(0..9_000), Ordering::Relaxed);
+        ids
+    }
+
     /// The next id; never the same twice.
     pub fn next(&self) -> u64 {
         self.base + self.sent.fetch_add(1, Ordering::Relaxed) + 1
@@ -27,6 +36,13 @@ impl MsgIds {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn new_clients_start_inside_the_web_client_range() {
+        let id = MsgIds::for_new_client(1_500_000_123_456).next();
+
+        assert!((1_230_001..1_239_001).contains(&id), "{id}");
+    }
 
     #[test]
     fn ids_follow_the_spec_vector() {
