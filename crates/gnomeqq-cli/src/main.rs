@@ -462,10 +462,14 @@ async fn listen(
 ) -> anyhow::Result<u8> {
     let poller = account.clone();
     let poll_loop = tokio::spawn(async move { poller.run_supervised(true).await });
+    // One Ctrl-C future for the whole loop: one made per iteration misses a signal that
+    // arrives while an event is being printed.
+    let ctrl_c = tokio::signal::ctrl_c();
+    tokio::pin!(ctrl_c);
     let code = loop {
         let event = tokio::select! {
             event = events.recv() => event,
-            _ = tokio::signal::ctrl_c() => break 0,
+            _ = &mut ctrl_c => break 0,
         };
         let Some(event) = event else { break 0 };
         match (&event, json) {

@@ -61,6 +61,24 @@ pub enum Error {
     /// A saved session could not be read (corrupt, truncated, or another format).
     #[error("the saved session is unreadable")]
     BadSavedSession,
+    /// The password login refused the password (ptlogin code 3).
+    #[error("wrong QQ number or password: {0}")]
+    WrongPassword(String),
+    /// The captcha answer was wrong, or the login page expired (code 4).
+    #[error("wrong captcha: {0}")]
+    WrongCaptcha(String),
+    /// A captcha must be answered before the password is sent.
+    #[error("the server asks for a captcha")]
+    CaptchaNeeded,
+    /// The password login was refused for another reason: a locked account (19), password
+    /// login switched off (10005), a parameter error (7), …
+    #[error("password login refused with code {code}: {message}")]
+    PasswordRefused {
+        /// The ptlogin code.
+        code: String,
+        /// The server's text.
+        message: String,
+    },
     /// A saved session belongs to another server.
     #[error("the saved session belongs to another server")]
     ForeignSession,

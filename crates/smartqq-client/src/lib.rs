@@ -24,6 +24,7 @@ mod endpoints;
 mod error;
 mod login;
 mod msg_id;
+mod password;
 mod poll;
 mod resume;
 mod send;
@@ -32,6 +33,7 @@ pub use endpoints::Endpoints;
 pub use error::{Error, Result};
 pub use login::{LoginProgress, QrCode};
 pub use msg_id::MsgIds;
+pub use password::PasswordCheck;
 pub use resume::SavedSession;
 pub use send::SendTarget;
 

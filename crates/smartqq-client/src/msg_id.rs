@@ -23,7 +23,8 @@ impl MsgIds {
     /// after another) do not hand out the same first ids.
     pub fn for_new_client(start_ms: u64) -> Self {
         let ids = Self::starting_at(start_ms);
-        ids.sent.store(rand::random_range(0..9_000), Ordering::Relaxed);
+        ids.sent
+            .store(rand::random_range(0..9_000), Ordering::Relaxed);
         ids
     }
 

@@ -5,6 +5,7 @@
 mod bot;
 mod commands;
 mod demo;
+mod history;
 mod logs;
 mod support;
 

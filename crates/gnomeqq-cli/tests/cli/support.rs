@@ -4,6 +4,7 @@
 use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::process::{ExitStatus, Stdio};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -97,6 +98,14 @@ pub fn client(dir: &TempDir, sandbox: &Sandbox, args: &[&str]) -> Command {
     command
 }
 
+/// A `gnomeqq-cli` command that needs no server (`history`, `search`, `export`):
+/// `--data-dir D ARGS`, without `--server`.
+pub fn offline(dir: &TempDir, args: &[&str]) -> Command {
+    let mut command = gnomeqq(dir);
+    command.arg("--data-dir").arg(dir.data_dir()).args(args);
+    command
+}
+
 /// What a finished command left behind.
 #[derive(Debug)]
 pub struct Finished {
@@ -177,6 +186,30 @@ impl Running {
         }
     }
 
+    /// The next stdout line, if one comes within `limit`: [`NextLine::Quiet`] when none
+    /// does, [`NextLine::Ended`] when stdout closed.
+    pub async fn next_line_within(&mut self, limit: Duration) -> NextLine {
+        match tokio::time::timeout(limit, self.lines.recv()).await {
+            Ok(Some(line)) => NextLine::Line(line),
+            Ok(None) => NextLine::Ended,
+            Err(_) => NextLine::Quiet,
+        }
+    }
+
+    /// Every stdout line not read yet, up to the end of stdout (the process exited or
+    /// closed it); fails when stdout stays open longer than [`WAIT`].
+    pub async fn rest_of_stdout(&mut self) -> Vec<String> {
+        let deadline = tokio::time::Instant::now() + WAIT;
+        let mut seen = Vec::new();
+        loop {
+            match tokio::time::timeout_at(deadline, self.lines.recv()).await {
+                Ok(Some(line)) => seen.push(line),
+                Ok(None) => return seen,
+                Err(_) => panic!("stdout did not close within {WAIT:?}; got {seen:#?}"),
+            }
+        }
+    }
+
     /// Whether the process is still running.
     pub fn is_running(&mut self) -> bool {
         self.child
@@ -199,6 +232,18 @@ impl Running {
         (status, stderr)
     }
 
+    /// Ends the process with SIGKILL and waits (at most [`WAIT`]) for it; returns its
+    /// stderr. For tests that only need the process gone, not a clean exit.
+    pub async fn kill(&mut self) -> String {
+        self.child.start_kill().expect("send SIGKILL");
+        let (status, stderr) = self.finish().await;
+        assert!(
+            status.success() || status.code().is_none(),
+            "the process failed before the SIGKILL ({status:?}):\n{stderr}"
+        );
+        stderr
+    }
+
     /// Asks the process to stop as Ctrl-C would (SIGINT, by its id).
     pub fn interrupt(&self) {
         let pid = self.child.id().expect("the process is still running");
@@ -208,6 +253,17 @@ impl Running {
             .expect("run kill");
         assert!(status.success(), "kill -INT {pid} failed");
     }
+}
+
+/// What [`Running::next_line_within`] saw.
+#[derive(Debug, PartialEq, Eq)]
+pub enum NextLine {
+    /// A line of stdout.
+    Line(String),
+    /// No line within the limit; stdout is still open.
+    Quiet,
+    /// Stdout closed.
+    Ended,
 }
 
 fn forward_lines(stdout: ChildStdout) -> mpsc::UnboundedReceiver<String> {
@@ -341,6 +397,47 @@ impl Sandbox {
             &json!({"kind": "group", "from": from, "group": group, "text": text}),
         )
         .await;
+    }
+
+    /// A member writes in a discussion (by did).
+    pub async fn discussion_message(&self, discussion: u64, from: u64, text: &str) {
+        self.post(
+            "messages",
+            &json!({"kind": "discu", "from": from, "discussion": discussion, "text": text}),
+        )
+        .await;
+    }
+
+    /// A friend writes `texts` one after the other, each as soon as the control API took
+    /// the one before, in a task of its own. The counter tells how many were taken so far;
+    /// the task ends after the last.
+    pub fn buddy_stream(
+        &self,
+        from: u64,
+        texts: Vec<String>,
+    ) -> (JoinHandle<()>, Arc<AtomicUsize>) {
+        let http = self.http.clone();
+        let url = format!("{}/sandbox/messages", self.url);
+        let taken = Arc::new(AtomicUsize::new(0));
+        let counter = Arc::clone(&taken);
+        let task = tokio::spawn(async move {
+            for text in texts {
+                let body = json!({"kind": "buddy", "from": from, "text": text});
+                let response = http
+                    .post(&url)
+                    .json(&body)
+                    .send()
+                    .await
+                    .unwrap_or_else(|e| panic!("POST /sandbox/messages {body}: {e}"));
+                let status = response.status();
+                assert!(
+                    status.is_success(),
+                    "POST /sandbox/messages {body}: {status}"
+                );
+                counter.fetch_add(1, Ordering::SeqCst);
+            }
+        });
+        (task, taken)
     }
 
     /// Everything clients sent so far (`GET /sandbox/sent`).
