@@ -33,6 +33,7 @@ pub(crate) fn control_routes() -> Router<Sandbox> {
         .route("/sandbox/ptwebqq/rotate", post(ptwebqq_rotate))
         .route("/sandbox/knobs", get(knobs_get).post(knobs_set))
         .route("/sandbox/counters", get(counters))
+        .route("/sandbox/captcha", get(captcha))
 }
 
 fn problem(status: StatusCode, message: impl Into<String>) -> Response {
@@ -363,4 +364,18 @@ async fn counters(State(sandbox): State<Sandbox>) -> Response {
         "sent": state.sent.len(),
     }))
     .into_response()
+}
+
+/// `GET /sandbox/captcha`: what the newest captcha image shows, so a script can play the
+/// person who reads it.
+async fn captcha(State(sandbox): State<Sandbox>) -> Response {
+    let state = sandbox.lock();
+    let qq = state.world().account.qq;
+    match state.check_codes.get(&qq) {
+        Some((code, _)) => Json(json!({"qq": qq, "code": code})).into_response(),
+        None => problem(
+            StatusCode::CONFLICT,
+            "no password check is waiting; a client must call /check first",
+        ),
+    }
 }

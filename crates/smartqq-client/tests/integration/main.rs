@@ -6,6 +6,7 @@
 
 mod hygiene;
 mod login;
+mod password;
 mod receive;
 mod send;
 mod support;
