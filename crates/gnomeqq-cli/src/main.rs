@@ -55,8 +55,17 @@ enum Command {
     },
     /// Run the sandbox server alone.
     Sandbox(SandboxArgs),
-    /// Log in with a QR code (drawn here and saved as PNG).
-    Login,
+    /// Log in with a QR code (drawn here and saved as PNG), or with a password.
+    Login {
+        /// Log in with this QQ number and a password instead of a QR code (the legacy era's
+        /// password login). The password comes from GNOMEQQ_PASSWORD or a prompt, never
+        /// from the command line, and is never stored.
+        #[arg(long, value_name = "QQ")]
+        password_for: Option<u64>,
+        /// Which password field the server expects: `gen_a` (2015-03 on) or `md5` (before).
+        #[arg(long, default_value = "gen_a")]
+        password_mode: smartqq_protocol::password::PasswordGeneration,
+    },
     /// Log in and print one line per event.
     Listen {
         /// JSON lines instead of text.
@@ -209,7 +218,17 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
     match cli.command {
         Command::Demo { interactive } => demo::run(interactive).await,
         Command::Sandbox(args) => sandbox(args).await,
-        Command::Login => {
+        Command::Login {
+            password_for: Some(qq),
+            password_mode,
+        } => {
+            password_login(&cli, qq, password_mode).await?;
+            say("Logged in; the session is saved, so the next command needs no scan.");
+            Ok(0)
+        }
+        Command::Login {
+            password_for: None, ..
+        } => {
             let (account, _) = online(&cli, false).await?;
             say("Logged in; the session is saved, so the next command needs no scan.");
             drop(account);
@@ -357,9 +376,55 @@ async fn sandbox(args: SandboxArgs) -> anyhow::Result<u8> {
     Ok(0)
 }
 
-/// An account for the chosen server, with its saved-session file in the data directory,
-/// connected: resumed without a scan when the saved session still works.
-async fn online(cli: &Cli, json: bool) -> anyhow::Result<(Account, UnboundedReceiver<AppEvent>)> {
+/// The password login (spec §4): `check`, the captcha when asked (saved as PNG, the code
+/// typed in), the password field, `login`; then contacts and the saved session as after a
+/// QR login.
+async fn password_login(
+    cli: &Cli,
+    qq: u64,
+    generation: smartqq_protocol::password::PasswordGeneration,
+) -> anyhow::Result<()> {
+    let password = match std::env::var("GNOMEQQ_PASSWORD") {
+        Ok(password) if !password.is_empty() => password,
+        _ => rpassword::prompt_password(format!("Password for {qq}: ")).context(
+            "could not read the password (set GNOMEQQ_PASSWORD when there is no terminal)",
+        )?,
+    };
+    let (account, _events) = account_for(cli)?;
+    let client = account.client();
+    let check = client.password_check(qq).await?;
+    let answer = match &check.captcha {
+        Some(image) => {
+            let dir = data_dir(cli.data_dir.as_deref())
+                .context("no data directory for the captcha image")?;
+            std::fs::create_dir_all(&dir)?;
+            let path = dir.join("captcha.png");
+            std::fs::write(&path, image)
+                .with_context(|| format!("could not save {}", path.display()))?;
+            eprintln!(
+                "The server asks for a captcha: open {} and type what it shows:",
+                path.display()
+            );
+            let mut line = String::new();
+            std::io::stdin()
+                .read_line(&mut line)
+                .context("could not read the captcha answer")?;
+            Some(line.trim().to_owned())
+        }
+        None => None,
+    };
+    client
+        .password_login(&check, &password, answer.as_deref(), generation)
+        .await?;
+    drop(password);
+    account.load_contacts().await?;
+    account.save_session();
+    attach_history(cli, &account)?;
+    Ok(())
+}
+
+/// An account for the chosen server with its saved-session store, not yet logged in.
+fn account_for(cli: &Cli) -> anyhow::Result<(Account, UnboundedReceiver<AppEvent>)> {
     let options = match &cli.server {
         Some(url) => ClientOptions::for_server(url),
         None => ClientOptions::default(),
@@ -369,26 +434,42 @@ async fn online(cli: &Cli, json: bool) -> anyhow::Result<(Account, UnboundedRece
         era: cli.era,
         ..options
     })?;
-    let (mut account, mut events) = Account::new(client);
-    let data_dir = data_dir(cli.data_dir.as_deref());
-    if let Some(dir) = &data_dir {
-        account = account.with_session_store(Arc::new(FileSessionStore::for_server(dir, &server)));
+    let (mut account, events) = Account::new(client);
+    if let Some(dir) = data_dir(cli.data_dir.as_deref()) {
+        account = account.with_session_store(Arc::new(FileSessionStore::for_server(&dir, &server)));
     }
+    Ok((account, events))
+}
+
+/// Opens the account's history (per account, so only once the login says whose) and
+/// attaches it, so every message from now on is stored before it is shown.
+fn attach_history(cli: &Cli, account: &Account) -> anyhow::Result<()> {
+    let (Some(dir), Some(session)) = (
+        data_dir(cli.data_dir.as_deref()),
+        account.client().session(),
+    ) else {
+        return Ok(());
+    };
+    let path = history::database_path(&dir, session.qq.get());
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("could not create {}", parent.display()))?;
+    }
+    let store = gnomeqq_history::History::open(&path)
+        .with_context(|| format!("could not open {}", path.display()))?;
+    account.attach_history(store);
+    Ok(())
+}
+
+/// An account for the chosen server, with its saved-session file in the data directory,
+/// connected: resumed without a scan when the saved session still works.
+async fn online(cli: &Cli, json: bool) -> anyhow::Result<(Account, UnboundedReceiver<AppEvent>)> {
+    let (account, mut events) = account_for(cli)?;
     let target = cli.server.as_deref().unwrap_or("the real SmartQQ servers");
-    login(&account, &mut events, data_dir.clone(), json)
+    login(&account, &mut events, data_dir(cli.data_dir.as_deref()), json)
         .await
         .with_context(|| format!("could not log in at {target} (for a sandbox: `gnomeqq-cli sandbox --auto-confirm 1`, then --server http://127.0.0.1:8650)"))?;
-    // The history is per account, so it opens once the login says whose account this is.
-    if let (Some(dir), Some(session)) = (&data_dir, account.client().session()) {
-        let path = history::database_path(dir, session.qq.get());
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent)
-                .with_context(|| format!("could not create {}", parent.display()))?;
-        }
-        let store = gnomeqq_history::History::open(&path)
-            .with_context(|| format!("could not open {}", path.display()))?;
-        account.attach_history(store);
-    }
+    attach_history(cli, &account)?;
     Ok((account, events))
 }
 

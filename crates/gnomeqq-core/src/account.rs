@@ -146,9 +146,10 @@ impl Account {
         self
     }
 
-    /// Writes the current session to the store, if there is one. A failure is logged: the
-    /// session goes on working, only the next start will need a scan.
-    fn save_session(&self) {
+    /// Writes the current session to the store, if there is one (the engine does so after
+    /// its own logins; call it after a login made directly on the client). A failure is
+    /// logged: the session goes on working, only the next start will need a scan.
+    pub fn save_session(&self) {
         let (Some(store), Some(saved)) = (&self.store, self.client.saved_session()) else {
             return;
         };

@@ -228,3 +228,70 @@ async fn contacts_json_prints_nothing_but_the_json_document_on_stdout() {
         finished.stdout
     );
 }
+
+#[tokio::test]
+async fn password_login_reads_the_password_from_the_environment_and_saves_the_session() {
+    let dir = TempDir::new("password-login");
+    let sandbox = Sandbox::start_with(&dir, &["--profile", "legacy2015"]).await;
+
+    let wrong = client(
+        &dir,
+        &sandbox,
+        &[
+            "--era",
+            "legacy2015",
+            "login",
+            "--password-for",
+            "2400000001",
+        ],
+    )
+    .env("GNOMEQQ_PASSWORD", "not it")
+    .output()
+    .await
+    .unwrap();
+    let right = client(
+        &dir,
+        &sandbox,
+        &[
+            "--era",
+            "legacy2015",
+            "login",
+            "--password-for",
+            "2400000001",
+        ],
+    )
+    .env("GNOMEQQ_PASSWORD", "sandbox-password")
+    .output()
+    .await
+    .unwrap();
+    let contacts = client(
+        &dir,
+        &sandbox,
+        &["--era", "legacy2015", "contacts", "--json"],
+    )
+    .output()
+    .await
+    .unwrap();
+
+    assert!(!wrong.status.success());
+    assert!(
+        String::from_utf8_lossy(&wrong.stderr).contains("wrong QQ number or password"),
+        "{}",
+        String::from_utf8_lossy(&wrong.stderr)
+    );
+    assert!(
+        right.status.success(),
+        "{}",
+        String::from_utf8_lossy(&right.stderr)
+    );
+    assert!(contacts.status.success());
+    assert_eq!(
+        sandbox.requests_to("/ptqrshow").await,
+        0,
+        "no QR code at any point"
+    );
+    let saved = std::fs::read_dir(dir.data_dir().join("sessions"))
+        .unwrap()
+        .count();
+    assert_eq!(saved, 1);
+}

@@ -318,9 +318,15 @@ pub struct Sandbox {
 impl Sandbox {
     /// Starts a sandbox and waits for its `Sandbox listening on URL` line.
     pub async fn start(dir: &TempDir) -> Self {
+        Self::start_with(dir, &[]).await
+    }
+
+    /// [`Sandbox::start`] with more `sandbox` options (`--profile legacy2015`).
+    pub async fn start_with(dir: &TempDir, options: &[&str]) -> Self {
         let mut command = gnomeqq(dir);
         command
             .args(["sandbox", "--listen", "127.0.0.1:0", "--auto-confirm", "0"])
+            .args(options)
             .stderr(Stdio::null());
         let mut process = command.spawn().expect("start the sandbox");
         let stdout = process.stdout.take().expect("stdout is piped");
