@@ -60,10 +60,22 @@ pub struct Account {
     last_failure: Arc<std::sync::Mutex<Option<PollAction>>>,
     /// Messages already published, so a duplicate delivery is shown once.
     seen: Arc<std::sync::Mutex<SeenMessages>>,
+    /// The least time between two sends of this account (DESIGN.md: at least 1 s).
+    pacing: Duration,
+    /// When the last send went out; its lock is the send queue (tokio's mutex is fair, so
+    /// sends leave in the order they were asked for).
+    last_send: Arc<tokio::sync::Mutex<Option<tokio::time::Instant>>>,
     /// Where messages are kept, once attached after login (the database is per account);
     /// unset keeps nothing (the demo).
     history: Arc<std::sync::OnceLock<Arc<std::sync::Mutex<History>>>>,
 }
+
+/// How stable ids begin (see the `records` module); `find` takes them as well as names.
+const STABLE_ID_PREFIXES: [&str; 4] = ["qq:", "friend:", "group:", "discussion:"];
+
+/// The default least time between two sends: accounts that sent faster were locked
+/// (FAULTS BR-20).
+pub const DEFAULT_PACING: Duration = Duration::from_secs(1);
 
 /// How long after a send its echo still confirms it (seconds of server time).
 const ECHO_WINDOW_SECS: i64 = 300;
@@ -122,8 +134,17 @@ impl Account {
             last_failure: Arc::default(),
             seen: Arc::default(),
             history: Arc::default(),
+            pacing: DEFAULT_PACING,
+            last_send: Arc::default(),
         };
         (account, receiver)
+    }
+
+    /// Sets the least time between two sends (default [`DEFAULT_PACING`]).
+    #[must_use]
+    pub fn with_send_pacing(mut self, pacing: Duration) -> Self {
+        self.pacing = pacing;
+        self
     }
 
     /// From now on stores every message received and sent in `history`, before it is
@@ -760,9 +781,13 @@ impl Account {
             },
         };
         let mut outcomes = Vec::new();
-        // TODO(#4): pacing between sends and the send queue are the session issue's; here
-        // parts go out back to back, each stored and its state recorded.
+        // One send at a time per account, in the order asked, spaced by the pacing; every
+        // part is its own send, stored first and its state recorded.
+        let mut last_send = self.last_send.lock().await;
         for part in split_message(text, MAX_PART_BYTES) {
+            if let Some(at) = *last_send {
+                tokio::time::sleep_until(at + self.pacing).await;
+            }
             let row = self.record_outbound(conversation, &part).await;
             let sent = self
                 .client
@@ -775,6 +800,7 @@ impl Account {
             if let Some(row) = row {
                 self.record_outbox_state(row, state).await;
             }
+            *last_send = Some(tokio::time::Instant::now());
             let (outcome, _msg_id) = sent?;
             outcomes.push(outcome);
             if outcome != SendOutcome::Sent {
@@ -830,11 +856,51 @@ impl Account {
         )
     }
 
+    /// The stable id of a conversation: the same person or room keeps it across logins,
+    /// while uins and gids change (see the `records` module for the forms).
+    pub fn stable_id(&self, conversation: Conversation) -> String {
+        crate::records::conversation_key(&self.directory(), conversation, None).stable_id
+    }
+
+    /// The conversation a stable id names in this session. It reaches the same person or
+    /// room as before the relogin, or fails: an id that now fits two contacts is an error,
+    /// never a guess (FAULTS BR-21).
+    pub fn find_stable(&self, kind: TargetKind, stable_id: &str) -> Result<Conversation> {
+        let kind_of_history = match kind {
+            TargetKind::Friend => gnomeqq_history::ConversationKind::Friend,
+            TargetKind::Group => gnomeqq_history::ConversationKind::Group,
+            TargetKind::Discussion => gnomeqq_history::ConversationKind::Discussion,
+            TargetKind::Temporary => gnomeqq_history::ConversationKind::Temporary,
+        };
+        let mut found = crate::records::resolve(&self.directory(), kind_of_history, stable_id);
+        match found.len() {
+            0 => Err(Error::NoMatch {
+                kind: kind.label(),
+                query: stable_id.to_owned(),
+            }),
+            1 => Ok(found.remove(0)),
+            n => Err(Error::Ambiguous {
+                query: stable_id.to_owned(),
+                candidates: format!("{n} contacts share this id since the last login"),
+            }),
+        }
+    }
+
     /// Finds a conversation by name: markname, nickname or uin for friends; name or gid for
     /// groups; name or did for discussions; card, nickname or uin of a room member for
     /// temporary sessions (the first room they share with us).
     pub fn find(&self, kind: TargetKind, query: &str) -> Result<(Conversation, String)> {
         let directory = self.directory();
+        if STABLE_ID_PREFIXES
+            .iter()
+            .any(|prefix| query.starts_with(prefix))
+        {
+            let conversation = self.find_stable(kind, query)?;
+            return Ok((
+                conversation,
+                crate::records::conversation_name(&directory, conversation),
+            ));
+        }
         let number: Option<u64> = query.trim().parse().ok();
         let mut found: Vec<(Conversation, String)> = Vec::new();
         match kind {

@@ -192,3 +192,74 @@ pub(crate) fn outbox_state(outcome: smartqq_protocol::retcode::SendOutcome) -> O
         other => OutboxState::Failed(format!("{other:?}")),
     }
 }
+
+/// Every conversation the directory can reach now, with its stable key.
+fn reachable(directory: &Directory) -> Vec<(Conversation, ConversationKey)> {
+    let mut all = Vec::new();
+    for uin in directory.friends.keys() {
+        let conversation = Conversation::Friend { uin: uin.get() };
+        all.push((
+            conversation,
+            conversation_key(directory, conversation, None),
+        ));
+    }
+    for gid in directory.groups.keys() {
+        let conversation = Conversation::Group { gid: gid.get() };
+        all.push((
+            conversation,
+            conversation_key(directory, conversation, None),
+        ));
+    }
+    for did in directory.discussions.keys() {
+        let conversation = Conversation::Discussion { did: did.get() };
+        all.push((
+            conversation,
+            conversation_key(directory, conversation, None),
+        ));
+    }
+    // Temporary sessions only with members whose QQ number is known: anything else has no
+    // id that survives a login.
+    let rooms = directory
+        .groups
+        .iter()
+        .map(|(gid, room)| (true, gid.get(), room))
+        .chain(
+            directory
+                .discussions
+                .iter()
+                .map(|(did, room)| (false, did.get(), room)),
+        );
+    for (via_group, room_id, room) in rooms {
+        for member in room
+            .members
+            .values()
+            .filter(|m| m.qq.is_some() && !directory.is_own(m.uin))
+        {
+            let conversation = Conversation::Temporary {
+                uin: member.uin.get(),
+                via_group,
+                room: room_id,
+            };
+            let key = conversation_key(directory, conversation, member.qq.map(|q| q.get()));
+            if !all.iter().any(|(_, k)| *k == key) {
+                all.push((conversation, key));
+            }
+        }
+    }
+    all
+}
+
+/// What a stable id names in this session: exactly one conversation, or none. Two
+/// conversations with one id (two friends alike in category, markname and nick) are never
+/// guessed between: the caller gets both back and must ask the user.
+pub(crate) fn resolve(
+    directory: &Directory,
+    kind: ConversationKind,
+    stable_id: &str,
+) -> Vec<Conversation> {
+    reachable(directory)
+        .into_iter()
+        .filter(|(_, key)| key.kind == kind && key.stable_id == stable_id)
+        .map(|(conversation, _)| conversation)
+        .collect()
+}

@@ -205,3 +205,72 @@ async fn instant_idle_answers_do_not_make_the_loop_spin() {
     assert!(polls <= 8, "{polls} polls in 3 s");
     assert_eq!(bounded("stop", poll).await.unwrap(), PollEnd::Stopped);
 }
+
+#[tokio::test]
+async fn a_stable_id_reaches_the_same_friend_after_uins_are_dealt_anew() {
+    let server = sandbox().await;
+    let (dir, store) = temporary_store("stable-id");
+    let (first, _) = account(&server);
+    let first = first.with_session_store(store.clone());
+    bounded("first login", first.connect()).await.unwrap();
+    let (bob, _) = first.find(gnomeqq_core::TargetKind::Friend, "Bob").unwrap();
+    let bob_id = first.stable_id(bob);
+    let gnomeqq_core::Conversation::Friend { uin: old_uin } = bob else {
+        panic!("{bob:?}")
+    };
+
+    // A new login deals every uin anew: Bob's old uin now names someone else.
+    control(&server, "/sandbox/session/expire", json!({})).await;
+    let (second, _) = account(&server);
+    let second = second
+        .with_session_store(store)
+        .with_send_pacing(std::time::Duration::ZERO);
+    bounded("second login", second.connect()).await.unwrap();
+    let now = second
+        .find_stable(gnomeqq_core::TargetKind::Friend, &bob_id)
+        .unwrap();
+    let stale = second.find(gnomeqq_core::TargetKind::Friend, &old_uin.to_string());
+    bounded("send", second.send_text(now, "still you?"))
+        .await
+        .unwrap();
+    let sent = inspect(&server, "/sandbox/sent").await;
+
+    assert!(bob_id.starts_with("friend:"), "{bob_id}");
+    assert_ne!(now, bob, "the uin changed");
+    assert_ne!(stale.map(|(c, _)| c).ok(), Some(now));
+    assert_eq!(
+        sent[0]["target"], BOB,
+        "the message reached Bob, not the new owner of his old uin"
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[tokio::test]
+async fn sends_are_paced() {
+    let server = sandbox().await;
+    let (account, _) = account(&server);
+    let account = account.with_send_pacing(std::time::Duration::from_millis(300));
+    bounded("login", account.connect()).await.unwrap();
+    let (bob, _) = account
+        .find(gnomeqq_core::TargetKind::Friend, "Bob")
+        .unwrap();
+    let started = std::time::Instant::now();
+
+    for text in ["one", "two", "three"] {
+        bounded("send", account.send_text(bob, text)).await.unwrap();
+    }
+
+    assert!(
+        started.elapsed() >= std::time::Duration::from_millis(600),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(
+        inspect(&server, "/sandbox/sent")
+            .await
+            .as_array()
+            .unwrap()
+            .len(),
+        3
+    );
+}
