@@ -524,6 +524,8 @@ impl Account {
             };
             if let Some(wait) = wait {
                 backoff = (backoff * 2).min(BACKOFF_CAP);
+                // ±25 %, so that many clients refused at once do not come back at once.
+                let wait = wait.mul_f64(rand::random_range(0.75..1.25));
                 tokio::select! {
                     () = tokio::time::sleep(wait) => {}
                     _ = stop.changed() => break PollEnd::Stopped,

@@ -32,6 +32,19 @@ impl Friend {
     }
 }
 
+/// What a member may do in a group.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Role {
+    /// The group's owner (`ginfo.owner`).
+    Owner,
+    /// An administrator: bit 0 of `mflag` (the only bit anyone was seen to rely on; the
+    /// sandbox sets it for its administrators).
+    Admin,
+    /// Everyone else, and every discussion member.
+    #[default]
+    Member,
+}
+
 /// A group member.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Member {
@@ -43,6 +56,8 @@ pub struct Member {
     pub card: Option<String>,
     /// Real QQ number, when the server gave it (discussions).
     pub qq: Option<QqNumber>,
+    /// Owner, administrator or member.
+    pub role: Role,
 }
 
 impl Member {
@@ -138,7 +153,20 @@ impl Directory {
                 .iter()
                 .map(|c| (c.muin, c.card.as_str()))
                 .collect();
+            let flags: HashMap<Uin, u32> = info
+                .ginfo
+                .members
+                .iter()
+                .map(|m| (m.muin, m.mflag))
+                .collect();
             for member in &info.minfo {
+                let role = if info.ginfo.owner == Some(member.uin) {
+                    Role::Owner
+                } else if flags.get(&member.uin).is_some_and(|flag| flag & 1 == 1) {
+                    Role::Admin
+                } else {
+                    Role::Member
+                };
                 members.insert(
                     member.uin,
                     Member {
@@ -146,6 +174,7 @@ impl Directory {
                         nick: name(&member.nick),
                         card: cards.get(&member.uin).map(|c| name(c)),
                         qq: None,
+                        role,
                     },
                 );
             }
@@ -183,6 +212,7 @@ impl Directory {
                         nick: name(&member.nick),
                         card: None,
                         qq: qqs.get(&member.uin).copied(),
+                        role: Role::Member,
                     },
                 );
             }

@@ -491,7 +491,7 @@ memo = "Be kind; ship small steps."
 owner = 2400000001
 members = [
   { qq = 2400000001, card = "明 (maintainer)", admin = true },
-  { qq = 3100000001, card = "老张" },
+  { qq = 3100000001, card = "老张", admin = true },
   { qq = 3100000004 },
   { qq = 3300000001, card = "静静" },
   { qq = 3300000002, card = "Eve (ops)" },

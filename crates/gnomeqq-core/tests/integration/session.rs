@@ -274,3 +274,35 @@ async fn sends_are_paced() {
         3
     );
 }
+
+#[tokio::test]
+async fn group_members_carry_their_roles() {
+    let server = sandbox().await;
+    let (account, _) = account(&server);
+    bounded("login", account.connect()).await.unwrap();
+
+    let directory = account.directory();
+    let badminton = directory
+        .groups
+        .values()
+        .find(|g| g.name == "周末羽毛球 Badminton")
+        .unwrap();
+    let developers = directory
+        .groups
+        .values()
+        .find(|g| g.name == "GnomeQQ 开发组")
+        .unwrap();
+    let role_of = |room: &gnomeqq_core::directory::Room, nick: &str| {
+        room.members
+            .values()
+            .find(|m| m.nick == nick)
+            .map(|m| m.role)
+    };
+
+    use gnomeqq_core::directory::Role;
+    assert_eq!(role_of(badminton, "Bob"), Some(Role::Owner));
+    assert_eq!(role_of(developers, "小明 Ming"), Some(Role::Owner));
+    assert_eq!(role_of(developers, "张伟"), Some(Role::Admin));
+    assert_eq!(role_of(developers, "Eve"), Some(Role::Member));
+    assert_eq!(role_of(badminton, "李娜"), Some(Role::Member));
+}
