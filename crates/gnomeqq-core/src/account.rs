@@ -60,6 +60,8 @@ pub struct Account {
     last_failure: Arc<std::sync::Mutex<Option<PollAction>>>,
     /// Messages already published, so a duplicate delivery is shown once.
     seen: Arc<std::sync::Mutex<SeenMessages>>,
+    /// When the contacts were last loaded, to rate-limit background refreshes.
+    last_refresh: Arc<std::sync::Mutex<Option<std::time::Instant>>>,
     /// The least time between two sends of this account (DESIGN.md: at least 1 s).
     pacing: Duration,
     /// When the last send went out; its lock is the send queue (tokio's mutex is fair, so
@@ -72,6 +74,9 @@ pub struct Account {
 
 /// How stable ids begin (see the `records` module); `find` takes them as well as names.
 const STABLE_ID_PREFIXES: [&str; 4] = ["qq:", "friend:", "group:", "discussion:"];
+
+/// The least time between two background refreshes of the contacts.
+const REFRESH_INTERVAL: Duration = Duration::from_secs(60);
 
 /// The default least time between two sends: accounts that sent faster were locked
 /// (FAULTS BR-20).
@@ -134,6 +139,7 @@ impl Account {
             last_failure: Arc::default(),
             seen: Arc::default(),
             history: Arc::default(),
+            last_refresh: Arc::default(),
             pacing: DEFAULT_PACING,
             last_send: Arc::default(),
         };
@@ -334,9 +340,27 @@ impl Account {
         self.load_contacts().await
     }
 
-    /// Loads self info, friends, groups with members and cards, and discussions with
-    /// members. A room whose details fail to load is kept, without members.
+    /// Loads the contacts (see [`Account::refresh_directory`]) and publishes
+    /// [`AppEvent::Online`].
     pub async fn load_contacts(&self) -> Result<()> {
+        self.refresh_directory().await?;
+        let directory = self.directory();
+        self.publish(AppEvent::Online {
+            nick: directory.own_nick.clone(),
+            friends: directory.friends.len(),
+            groups: directory.groups.len(),
+            discussions: directory.discussions.len(),
+        });
+        Ok(())
+    }
+
+    /// Loads self info, friends, groups with members and cards, and discussions with
+    /// members, and replaces the directory. A room whose details fail to load is kept,
+    /// without members.
+    pub async fn refresh_directory(&self) -> Result<()> {
+        if let Ok(mut last) = self.last_refresh.lock() {
+            *last = Some(std::time::Instant::now());
+        }
         let me = self.client.self_info().await?;
         let friends = self.client.friends().await?;
         let groups = self.client.groups().await?;
@@ -371,17 +395,30 @@ impl Account {
             }
             Err(error) => tracing::warn!("Could not load online friends: {error}"),
         }
-        let event = AppEvent::Online {
-            nick: directory.own_nick.clone(),
-            friends: directory.friends.len(),
-            groups: directory.groups.len(),
-            discussions: directory.discussions.len(),
-        };
         if let Ok(mut slot) = self.directory.write() {
             *slot = directory;
         }
-        self.publish(event);
         Ok(())
+    }
+
+    /// A message named someone the directory does not know (a new group member, a new
+    /// friend): reload the contacts in the background, at most once a minute, without
+    /// holding up the poll loop. The message itself was shown under a placeholder.
+    fn refresh_directory_soon(&self) {
+        let Ok(mut last) = self.last_refresh.lock() else {
+            return;
+        };
+        if last.is_some_and(|at| at.elapsed() < REFRESH_INTERVAL) {
+            return;
+        }
+        *last = Some(std::time::Instant::now());
+        drop(last);
+        let account = self.clone();
+        tokio::spawn(async move {
+            if let Err(error) = account.refresh_directory().await {
+                tracing::warn!("Could not refresh the contacts: {error}");
+            }
+        });
     }
 
     /// Asks the poll loop to end after its current request.
@@ -554,6 +591,14 @@ impl Account {
                 new
             });
             messages.push(message);
+        }
+        let directory = self.directory();
+        let strangers = messages
+            .iter()
+            .flatten()
+            .any(|message| !directory.knows(message));
+        if strangers {
+            self.refresh_directory_soon();
         }
         let publishable = self.store_inbound(&messages).await;
 

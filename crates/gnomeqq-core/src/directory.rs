@@ -227,6 +227,28 @@ impl Directory {
         );
     }
 
+    /// Whether the room and the sender of a message are in the directory.
+    pub fn knows(&self, message: &crate::events::IncomingMessage) -> bool {
+        use crate::events::Conversation;
+
+        let sender = Uin(message.sender_uin);
+        if self.is_own(sender) {
+            return true;
+        }
+        let room = match message.conversation {
+            Conversation::Friend { .. } => return self.friends.contains_key(&sender),
+            Conversation::Group { gid } => self.groups.get(&Gid(gid)),
+            Conversation::Discussion { did } => self.discussions.get(&DiscussionId(did)),
+            Conversation::Temporary {
+                via_group: true,
+                room,
+                ..
+            } => self.groups.get(&Gid(room)),
+            Conversation::Temporary { room, .. } => self.discussions.get(&DiscussionId(room)),
+        };
+        room.is_some_and(|room| room.members.contains_key(&sender))
+    }
+
     /// Whether this uin is our own (SmartQQ gives the account its QQ number as uin).
     pub fn is_own(&self, uin: Uin) -> bool {
         self.own_qq.is_some_and(|qq| qq.get() == uin.get())

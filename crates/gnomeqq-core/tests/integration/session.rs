@@ -306,3 +306,39 @@ async fn group_members_carry_their_roles() {
     assert_eq!(role_of(developers, "Eve"), Some(Role::Member));
     assert_eq!(role_of(badminton, "李娜"), Some(Role::Member));
 }
+
+#[tokio::test]
+async fn a_sender_the_directory_does_not_know_triggers_a_refresh() {
+    let server = sandbox().await;
+    let (account, mut events) = account(&server);
+    // Logged in, but the contact lists never loaded: everyone is a stranger.
+    bounded("login", account.client().login_with_qr(|_| {}))
+        .await
+        .unwrap();
+    let poll = tokio::spawn({
+        let account = account.clone();
+        async move { account.run_poll_loop().await }
+    });
+    let group_message = json!({"kind": "group", "from": crate::support::EVE, "group": crate::support::GROUP, "text": "who am I"});
+
+    inject(&server, group_message.clone()).await;
+    let first = message_after(&mut events).await;
+    bounded("the refresh", async {
+        while account.directory().groups.is_empty() {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    })
+    .await;
+    inject(&server, group_message).await;
+    let second = message_after(&mut events).await;
+
+    assert!(
+        first.sender_name.starts_with("uin "),
+        "{}",
+        first.sender_name
+    );
+    assert_eq!(second.sender_name, "Eve (ops)");
+    assert_eq!(second.conversation_name, crate::support::GROUP_NAME);
+    account.stop();
+    assert_eq!(bounded("stop", poll).await.unwrap(), PollEnd::Stopped);
+}
