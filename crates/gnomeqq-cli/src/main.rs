@@ -167,16 +167,6 @@ struct SandboxArgs {
     auto_confirm: Option<f64>,
 }
 
-/// Dependencies whose logs may carry tokens.
-const SILENCED_LOG_TARGETS: [&str; 6] = [
-    "cookie_store=off",
-    "reqwest=off",
-    "hyper=off",
-    "hyper_util=off",
-    "h2=off",
-    "rustls=off",
-];
-
 /// Prints a line for people on stdout.
 pub(crate) fn say(line: &str) {
     println!("{line}");
@@ -184,20 +174,7 @@ pub(crate) fn say(line: &str) {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let mut filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| "gnomeqq=info,smartqq_client=info,warn".into());
-    // These libraries log cookies, headers or URLs with their query strings at debug and
-    // trace; whatever RUST_LOG asks, they stay silent (STYLE.md §6).
-    for directive in SILENCED_LOG_TARGETS {
-        if let Ok(directive) = directive.parse() {
-            filter = filter.add_directive(directive);
-        }
-    }
-    tracing_subscriber::fmt()
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .init();
+    smartqq_emulator::logging::install("gnomeqq=info,smartqq_client=info,warn");
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
         Err(error) => {

@@ -984,16 +984,7 @@ impl Account {
                 }
             }
             TargetKind::Temporary => {
-                let rooms = directory
-                    .groups
-                    .iter()
-                    .map(|(gid, room)| (true, gid.get(), room))
-                    .chain(
-                        directory
-                            .discussions
-                            .iter()
-                            .map(|(did, room)| (false, did.get(), room)),
-                    );
+                let rooms = directory.rooms();
                 for (via_group, room_id, room) in rooms {
                     for member in room.members.values() {
                         let matches = member.card.as_deref() == Some(query)

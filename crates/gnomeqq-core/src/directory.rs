@@ -227,6 +227,19 @@ impl Directory {
         );
     }
 
+    /// Every group and discussion: (is a group, gid or did, room).
+    pub fn rooms(&self) -> impl Iterator<Item = (bool, u64, &Room)> {
+        let groups = self
+            .groups
+            .iter()
+            .map(|(gid, room)| (true, gid.get(), room));
+        groups.chain(
+            self.discussions
+                .iter()
+                .map(|(did, room)| (false, did.get(), room)),
+        )
+    }
+
     /// Whether the room and the sender of a message are in the directory.
     pub fn knows(&self, message: &crate::events::IncomingMessage) -> bool {
         use crate::events::Conversation;

@@ -219,16 +219,7 @@ fn reachable(directory: &Directory) -> Vec<(Conversation, ConversationKey)> {
     }
     // Temporary sessions only with members whose QQ number is known: anything else has no
     // id that survives a login.
-    let rooms = directory
-        .groups
-        .iter()
-        .map(|(gid, room)| (true, gid.get(), room))
-        .chain(
-            directory
-                .discussions
-                .iter()
-                .map(|(did, room)| (false, did.get(), room)),
-        );
+    let rooms = directory.rooms();
     for (via_group, room_id, room) in rooms {
         for member in room
             .members

@@ -324,7 +324,8 @@ pub(crate) fn catch_up_search(tx: &Transaction<'_>, at_least: i64) -> Result<()>
     if newest - indexed_up_to < at_least {
         return Ok(());
     }
-    let mut select = tx.prepare_cached("SELECT id, text FROM messages WHERE id > ?1 ORDER BY id")?;
+    let mut select =
+        tx.prepare_cached("SELECT id, text FROM messages WHERE id > ?1 ORDER BY id")?;
     let mut insert = tx.prepare_cached("INSERT INTO messages_fts (rowid, body) VALUES (?1, ?2)")?;
     let mut rows = select.query(params![indexed_up_to])?;
     while let Some(row) = rows.next()? {

@@ -232,6 +232,22 @@ impl Client {
         .await
     }
 
+    /// GET that must answer 200; returns the body.
+    async fn get_ok(
+        &self,
+        endpoint: &'static str,
+        url: &str,
+        referer: Option<&'static str>,
+    ) -> Result<Vec<u8>> {
+        match self
+            .get(endpoint, url, referer, self.options().request_timeout)
+            .await?
+        {
+            (200, body) => Ok(body),
+            (status, _) => Err(Error::Status { endpoint, status }),
+        }
+    }
+
     /// POSTs `r` as a form field with Referer and Origin.
     async fn post_r(
         &self,

@@ -69,15 +69,7 @@ impl Client {
             self.options().endpoints.ptlogin,
             unix_millis() % 1_000_000_007
         );
-        let (status, body) = self
-            .get("ptqrshow", &url, None, self.options().request_timeout)
-            .await?;
-        if status != 200 {
-            return Err(Error::Status {
-                endpoint: "ptqrshow",
-                status,
-            });
-        }
+        let body = self.get_ok("ptqrshow", &url, None).await?;
         Ok(QrCode::from_png(body))
     }
 
@@ -93,20 +85,7 @@ impl Client {
             hash33(&qrsig),
             unix_millis() % 100_000
         );
-        let (status, body) = self
-            .get(
-                "ptqrlogin",
-                &url,
-                Some(referer::PT),
-                self.options().request_timeout,
-            )
-            .await?;
-        if status != 200 {
-            return Err(Error::Status {
-                endpoint: "ptqrlogin",
-                status,
-            });
-        }
+        let body = self.get_ok("ptqrlogin", &url, Some(referer::PT)).await?;
         let text = String::from_utf8_lossy(&body);
         QrLoginState::parse(&text).map_err(|_| Error::Decode {
             endpoint: "ptqrlogin",
@@ -252,20 +231,7 @@ impl Client {
             enc(session.psessionid.expose()),
             unix_millis()
         );
-        let (status, body) = self
-            .get(
-                "logout2",
-                &url,
-                Some(referer::D1),
-                self.options().request_timeout,
-            )
-            .await?;
-        if status != 200 {
-            return Err(Error::Status {
-                endpoint: "logout2",
-                status,
-            });
-        }
+        let body = self.get_ok("logout2", &url, Some(referer::D1)).await?;
         let value: serde_json::Value =
             serde_json::from_slice(&body).map_err(|_| Error::Decode {
                 endpoint: "logout2",

@@ -40,20 +40,7 @@ impl Client {
             "{base}/check?pt_tea=1&uin={qq}&appid=501004106&js_ver=10203&js_type=0&login_sig=&u1={S_URL}&r=0.{}",
             unix_millis() % 1_000_000_007
         );
-        let (status, body) = self
-            .get(
-                "check",
-                &url,
-                Some(referer::PT),
-                self.options().request_timeout,
-            )
-            .await?;
-        if status != 200 {
-            return Err(Error::Status {
-                endpoint: "check",
-                status,
-            });
-        }
+        let body = self.get_ok("check", &url, Some(referer::PT)).await?;
         let answer = CheckAnswer::parse(&String::from_utf8_lossy(&body))
             .map_err(|_| Error::Decode { endpoint: "check" })?;
         let captcha = if answer.captcha_required {
@@ -63,20 +50,7 @@ impl Client {
                 unix_millis() % 1_000_000_007,
                 enc(&answer.code)
             );
-            let (status, image) = self
-                .get(
-                    "getimage",
-                    &url,
-                    Some(referer::PT),
-                    self.options().request_timeout,
-                )
-                .await?;
-            if status != 200 {
-                return Err(Error::Status {
-                    endpoint: "getimage",
-                    status,
-                });
-            }
+            let image = self.get_ok("getimage", &url, Some(referer::PT)).await?;
             Some(image)
         } else {
             None
@@ -129,20 +103,7 @@ impl Client {
             enc(&check.answer.rand_salt),
             enc(&verify_session),
         );
-        let (status, body) = self
-            .get(
-                "login",
-                &url,
-                Some(referer::PT),
-                self.options().request_timeout,
-            )
-            .await?;
-        if status != 200 {
-            return Err(Error::Status {
-                endpoint: "login",
-                status,
-            });
-        }
+        let body = self.get_ok("login", &url, Some(referer::PT)).await?;
         let text = String::from_utf8_lossy(&body);
         match PasswordLoginResult::parse(&text).map_err(|_| Error::Decode { endpoint: "login" })? {
             PasswordLoginResult::Success { check_sig_url, .. } => {

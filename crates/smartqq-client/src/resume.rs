@@ -160,20 +160,7 @@ impl Client {
             time33(&supertoken),
             unix_millis()
         );
-        let (status, body) = self
-            .get(
-                "pt4_auth",
-                &url,
-                Some(referer::PT),
-                self.options().request_timeout,
-            )
-            .await?;
-        if status != 200 {
-            return Err(Error::Status {
-                endpoint: "pt4_auth",
-                status,
-            });
-        }
+        let body = self.get_ok("pt4_auth", &url, Some(referer::PT)).await?;
         let text = String::from_utf8_lossy(&body);
         let Ok(Some(check_sig_url)) = parse_auth_cb(&text) else {
             return Ok(false);

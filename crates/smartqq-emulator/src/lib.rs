@@ -22,6 +22,7 @@ mod call;
 mod captcha;
 mod control;
 pub mod knobs;
+pub mod logging;
 mod routes;
 mod state;
 pub mod world;

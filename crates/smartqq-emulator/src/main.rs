@@ -27,32 +27,9 @@ struct Args {
     auto_confirm: Option<f64>,
 }
 
-/// Dependencies whose logs may carry tokens.
-const SILENCED_LOG_TARGETS: [&str; 6] = [
-    "cookie_store=off",
-    "reqwest=off",
-    "hyper=off",
-    "hyper_util=off",
-    "h2=off",
-    "rustls=off",
-];
-
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let mut filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| "smartqq_emulator=info,warn".into());
-    // These libraries log cookies, headers or URLs with their query strings at debug and
-    // trace; whatever RUST_LOG asks, they stay silent (STYLE.md §6).
-    for directive in SILENCED_LOG_TARGETS {
-        if let Ok(directive) = directive.parse() {
-            filter = filter.add_directive(directive);
-        }
-    }
-    tracing_subscriber::fmt()
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .init();
+    smartqq_emulator::logging::install("smartqq_emulator=info,warn");
     let args = Args::parse();
     let world = match &args.world {
         Some(path) => {

@@ -59,7 +59,8 @@ fn a_version_1_database_keeps_its_index_and_search_sees_every_later_message() {
     {
         // A database as version 1 left it: one message, indexed when it was written.
         let conn = rusqlite::Connection::open(dir.db()).unwrap();
-        conn.execute_batch(include_str!("../../migrations/001_initial.sql")).unwrap();
+        conn.execute_batch(include_str!("../../migrations/001_initial.sql"))
+            .unwrap();
         conn.execute_batch(
             "INSERT INTO accounts (id, qq) VALUES (1, '2400000001');
              INSERT INTO conversations (id, account_id, kind, stable_id, name) VALUES (1, 1, 'friend', 'qq:1', 'Bob');
@@ -72,14 +73,20 @@ fn a_version_1_database_keeps_its_index_and_search_sees_every_later_message() {
         .unwrap();
     }
     let mut history = History::open(dir.db()).unwrap();
-    history.insert_inbound_batch(&[inbound(2, 2, "新消息 new")]).unwrap();
+    history
+        .insert_inbound_batch(&[inbound(2, 2, "新消息 new")])
+        .unwrap();
 
     let old = history.search("旧消息", 10).unwrap();
     let new = history.search("新消息", 10).unwrap();
 
     assert_eq!(history.schema_version().unwrap(), 2);
     assert_eq!(old.len(), 1, "the version 1 index was kept");
-    assert_eq!(new.len(), 1, "a message written before any bulk indexing is found");
+    assert_eq!(
+        new.len(),
+        1,
+        "a message written before any bulk indexing is found"
+    );
 }
 
 #[test]
