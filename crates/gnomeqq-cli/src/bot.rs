@@ -107,6 +107,9 @@ pub async fn serve(
             event,
             AppEvent::Kicked { .. } | AppEvent::SessionLost { .. }
         );
+        if !quiet && let Some(art) = terminal::login_qr(&event) {
+            crate::say(&art);
+        }
         if !quiet
             && !ends
             && let Some(line) = terminal::describe(&event)

@@ -313,8 +313,8 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
             let _ = tokio::time::timeout(Duration::from_secs(5), poll_loop).await;
             if code == 0 {
                 // The owner's `exit` ends the session for good.
-                account.client().logout().await?;
                 account.forget_session();
+                account.client().logout().await?;
             }
             Ok(code)
         }
@@ -532,9 +532,23 @@ async fn listen(
         let Some(event) = event else { break 0 };
         match (&event, json) {
             (AppEvent::Message(message), true) => say(&terminal::message_json(message).to_string()),
+            // With --json a new code goes to stderr, like the first login's.
+            (AppEvent::Login(LoginStep::QrReady { .. }), true) => {
+                if let Some(art) = terminal::login_qr(&event) {
+                    eprintln!("{art}");
+                }
+            }
             (_, true) => say(&serde_json::to_string(&event).unwrap_or_default()),
             // A kick is reported once, on stderr, below.
             (AppEvent::Kicked { .. }, false) => {}
+            (AppEvent::Login(LoginStep::QrReady { .. }), false) => {
+                if let Some(art) = terminal::login_qr(&event) {
+                    say(&art);
+                }
+                if let Some(line) = terminal::describe(&event) {
+                    say(&line);
+                }
+            }
             (_, false) => {
                 if let Some(line) = terminal::describe(&event) {
                     say(&line);

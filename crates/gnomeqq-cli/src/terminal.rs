@@ -16,6 +16,17 @@ pub fn qr_art(text: &str) -> Option<String> {
     )
 }
 
+/// The QR code of a login step, drawn for the terminal; `None` for other events. A
+/// running `listen` or `bot` shows it too, when recovering the session needs a new scan.
+pub fn login_qr(event: &AppEvent) -> Option<String> {
+    match event {
+        AppEvent::Login(LoginStep::QrReady {
+            text: Some(text), ..
+        }) => qr_art(text),
+        _ => None,
+    }
+}
+
 /// One human line for an event, or `None` for events that print nothing.
 pub fn describe(event: &AppEvent) -> Option<String> {
     Some(match event {

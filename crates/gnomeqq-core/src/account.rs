@@ -10,6 +10,7 @@ use smartqq_protocol::poll::{PollEvent, PollReply, SessVia};
 use smartqq_protocol::retcode::{PollAction, SendOutcome};
 use smartqq_protocol::{DiscussionId, Gid, Uin};
 use tokio::sync::{mpsc, watch};
+use unicode_segmentation::UnicodeSegmentation;
 
 use crate::directory::Directory;
 use crate::events::{AppEvent, Conversation, IncomingMessage, LoginStep};
@@ -115,6 +116,10 @@ pub enum PollEnd {
 /// How many 103 answers in a row, after the re-registration, before the session counts
 /// as lost: with the doubling backoff that is about half a minute of trying.
 const MAX_REPEATED_103: u32 = 5;
+
+/// Polls that fail for a reason a retry cannot fix (4xx, an unreadable reply) before the
+/// session counts as lost.
+const MAX_PERMANENT_FAILURES: u32 = 3;
 
 /// An idle answer faster than this did not wait for anything.
 const QUICK_IDLE: Duration = Duration::from_secs(1);
@@ -237,8 +242,12 @@ impl Account {
             Err(error) if error.is_transient() => return Err(error.into()),
             Err(_) => {}
         }
-        if self.client.resume_with_sso().await.unwrap_or(false) {
-            return Ok(Some(Connected::SignedOn));
+        match self.client.resume_with_sso().await {
+            Ok(true) => return Ok(Some(Connected::SignedOn)),
+            Ok(false) => {}
+            // The saved single sign-on may still be good: keep the file for the next try.
+            Err(error) if error.is_transient() => return Err(error.into()),
+            Err(_) => {}
         }
         let text = "The saved session has expired; a new login follows".to_owned();
         self.publish(AppEvent::Notice { text });
@@ -259,7 +268,11 @@ impl Account {
                 return end;
             };
             recoveries.retain(|at| at.elapsed() < RECOVERY_WINDOW);
-            if recoveries.len() >= MAX_RECOVERIES || *self.stop.borrow() {
+            // 109/110: the client was logged out elsewhere on purpose; logging in again would
+            // undo that (as a kick, FAULTS BR-33).
+            let logged_out =
+                self.last_failure.lock().ok().and_then(|f| *f) == Some(PollAction::Stop);
+            if logged_out || recoveries.len() >= MAX_RECOVERIES || *self.stop.borrow() {
                 self.publish_end(&end);
                 return end;
             }
@@ -361,6 +374,10 @@ impl Account {
         if let Ok(mut last) = self.last_refresh.lock() {
             *last = Some(std::time::Instant::now());
         }
+        // The lists name people by this session's uins; if a relogin deals new ones while
+        // they load, they must not replace the newer directory (they would give Bob the
+        // owner's markname).
+        let session = self.client.session();
         let me = self.client.self_info().await?;
         let friends = self.client.friends().await?;
         let groups = self.client.groups().await?;
@@ -394,6 +411,14 @@ impl Account {
                 }
             }
             Err(error) => tracing::warn!("Could not load online friends: {error}"),
+        }
+        let same_session = match (&session, self.client.session()) {
+            (Some(before), Some(now)) => Arc::ptr_eq(before, &now),
+            _ => false,
+        };
+        if !same_session {
+            tracing::debug!("Dropped contact lists loaded across a relogin");
+            return Ok(());
         }
         if let Ok(mut slot) = self.directory.write() {
             *slot = directory;
@@ -453,6 +478,7 @@ impl Account {
         let mut reregistered = false;
         let mut repeated_103 = 0;
         let mut quick_idles = 0;
+        let mut failed_in_a_row = 0;
         tracing::info!("Poll loop started");
         let end = loop {
             if *stop.borrow() {
@@ -467,11 +493,13 @@ impl Account {
             // broken session (the 2018 `retcode 0, errmsg error`, FAULTS BR-36).
             let quick = sent_at.elapsed() < QUICK_IDLE;
             let wait = match reply {
-                Ok(PollReply::Events(events)) => {
+                // An empty list is an idle answer in disguise.
+                Ok(PollReply::Events(events)) if !events.is_empty() => {
                     backoff = BACKOFF_START;
                     reregistered = false;
                     repeated_103 = 0;
                     quick_idles = 0;
+                    failed_in_a_row = 0;
                     if let Some(end) = self.handle_events(events).await {
                         break end;
                     }
@@ -531,8 +559,17 @@ impl Account {
                         ));
                     }
                 },
-                // Transport errors, 502s and undecodable replies alike: back off and retry.
+                // Transport errors and 5xx: back off and retry, for as long as it takes.
+                Err(error) if error.is_transient() => {
+                    tracing::warn!("Poll failed, retrying in {} s: {error}", backoff.as_secs());
+                    Some(backoff)
+                }
+                // 4xx, undecodable replies, no session: a few tries, then the supervisor.
                 Err(error) => {
+                    failed_in_a_row += 1;
+                    if failed_in_a_row >= MAX_PERMANENT_FAILURES {
+                        break PollEnd::SessionLost(format!("polls keep failing: {error}"));
+                    }
                     tracing::warn!("Poll failed, retrying in {} s: {error}", backoff.as_secs());
                     Some(backoff)
                 }
@@ -546,6 +583,7 @@ impl Account {
                     // A session that polls normally again may be re-registered again.
                     reregistered = false;
                     repeated_103 = 0;
+                    failed_in_a_row = 0;
                     quick_idles = if quick { quick_idles + 1 } else { 0 };
                     if quick_idles >= MAX_QUICK_IDLES {
                         tracing::warn!(
@@ -602,12 +640,18 @@ impl Account {
         }
         let publishable = self.store_inbound(&messages).await;
 
+        // Everything stored is published, even what follows a kick in the same reply: the
+        // history already holds it and would not let it be shown later.
+        let mut end = None;
         for ((event, message), publish) in events.into_iter().zip(messages).zip(publishable) {
             match event {
-                PollEvent::Kick(kick) => return Some(PollEnd::Kicked(kick.reason)),
+                PollEvent::Kick(kick) => end = end.or(Some(PollEnd::Kicked(kick.reason))),
                 PollEvent::StatusChange(change) => {
                     let name = {
-                        let mut directory = self.directory.write().ok()?;
+                        let mut directory = self
+                            .directory
+                            .write()
+                            .unwrap_or_else(std::sync::PoisonError::into_inner);
                         let friend = directory.friends.get_mut(&change.uin);
                         let name = friend.as_ref().map(|f| f.display_name().to_owned());
                         if let Some(friend) = friend {
@@ -638,7 +682,7 @@ impl Account {
                 }
             }
         }
-        None
+        end
     }
 
     /// Stores the messages of one reply in one transaction. Returns, per slot, whether it
@@ -676,7 +720,7 @@ impl Account {
                 let mut to_insert = Vec::with_capacity(rows.len());
                 let mut slots = Vec::with_capacity(rows.len());
                 for (slot, own, row) in rows {
-                    let not_before = row.server_time - ECHO_WINDOW_SECS;
+                    let not_before = row.server_time.saturating_sub(ECHO_WINDOW_SECS);
                     if own
                         && history
                             .confirm_echo(&account, &row.conversation, &row.text, not_before)?
@@ -830,6 +874,8 @@ impl Account {
         let mut outcomes = Vec::new();
         // One send at a time per account, in the order asked, spaced by the pacing; every
         // part is its own send, stored first and its state recorded.
+        // TODO(#4): the pacing holds within one process; two processes sharing a saved
+        // session (a `send` while `bot` runs) could keep the last send time in the history.
         let mut last_send = self.last_send.lock().await;
         for part in split_message(text, MAX_PART_BYTES) {
             if let Some(at) = *last_send {
@@ -842,6 +888,9 @@ impl Account {
                 .await;
             let state = match &sent {
                 Ok((outcome, _)) => crate::records::outbox_state(*outcome),
+                Err(error) if error.may_have_been_delivered() => {
+                    gnomeqq_history::OutboxState::Unconfirmed
+                }
                 Err(error) => gnomeqq_history::OutboxState::Failed(error.to_string()),
             };
             if let Some(row) = row {
@@ -890,9 +939,11 @@ impl Account {
     ) -> Option<std::result::Result<T, String>> {
         let history = self.history()?;
         let outcome = tokio::task::spawn_blocking(move || {
+            // A panic in an earlier call leaves the connection usable: SQLite rolled back
+            // whatever transaction it had open.
             let mut history = history
                 .lock()
-                .map_err(|_| "the history lock is poisoned".to_owned())?;
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
             work(&mut history).map_err(|error| error.to_string())
         })
         .await;
@@ -1049,16 +1100,27 @@ impl TargetKind {
     }
 }
 
-/// Splits text into parts of at most `max_bytes` UTF-8 bytes, never inside a character,
+/// Splits text into parts of at most `max_bytes` UTF-8 bytes, never inside a grapheme,
 /// preferring the last whitespace in the final 100 bytes of a part (qqbot's rule, §6.4).
 pub fn split_message(text: &str, max_bytes: usize) -> Vec<String> {
     let max_bytes = max_bytes.max(4);
     let mut parts = Vec::new();
     let mut rest = text;
     while rest.len() > max_bytes {
-        let mut cut = max_bytes;
-        while !rest.is_char_boundary(cut) {
-            cut -= 1;
+        // The last grapheme boundary within the budget: a family emoji or a letter with its
+        // combining accent is never split (FAULTS BR-19). A single grapheme longer than the
+        // budget is cut at a character boundary instead.
+        let mut cut = rest
+            .grapheme_indices(true)
+            .map(|(index, grapheme)| index + grapheme.len())
+            .take_while(|&end| end <= max_bytes)
+            .last()
+            .unwrap_or(0);
+        if cut == 0 {
+            cut = max_bytes;
+            while !rest.is_char_boundary(cut) {
+                cut -= 1;
+            }
         }
         let window_start = cut.saturating_sub(100);
         if let Some(space) = rest[..cut]
@@ -1095,6 +1157,23 @@ mod tests {
 
         assert_eq!(parts, [format!("{} ", "a".repeat(700)), "b".repeat(100)]);
         assert_eq!(parts.concat(), text);
+    }
+
+    #[test]
+    fn a_family_emoji_or_an_accented_letter_is_never_split() {
+        let family = "👨\u{200d}👩\u{200d}👧";
+        let text = format!("{}{family}{}e\u{301}", "a".repeat(710), "b".repeat(700));
+
+        let parts = split_message(&text, 720);
+
+        assert!(parts.iter().all(|p| p.len() <= 720));
+        assert!(
+            parts[0].ends_with('a'),
+            "the family went whole to the next part"
+        );
+        assert!(parts[1].starts_with(family));
+        assert_eq!(parts.concat(), text);
+        assert!(!parts.iter().any(|p| p.starts_with('\u{301}')));
     }
 
     #[test]

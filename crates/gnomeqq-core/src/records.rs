@@ -188,7 +188,8 @@ pub(crate) fn outbox_state(outcome: smartqq_protocol::retcode::SendOutcome) -> O
 
     match outcome {
         SendOutcome::Sent => OutboxState::Accepted,
-        SendOutcome::Unconfirmed => OutboxState::Unconfirmed,
+        // An answer nobody could read may hide a delivery as well as a 1202 does.
+        SendOutcome::Unconfirmed | SendOutcome::Unrecognised => OutboxState::Unconfirmed,
         other => OutboxState::Failed(format!("{other:?}")),
     }
 }

@@ -98,7 +98,13 @@ impl SessionStore for FileSessionStore {
             .mode(0o700)
             .create(directory)
             .map_err(self.io("create the directory of"))?;
-        let temporary = self.path.with_extension("json.tmp");
+        // A name of its own per writer: two processes saving at once must not write into
+        // one temporary file.
+        let temporary = self.path.with_extension(format!(
+            "json.{}.{}.tmp",
+            std::process::id(),
+            rand::random::<u32>()
+        ));
         let mut file = std::fs::OpenOptions::new()
             .write(true)
             .create(true)

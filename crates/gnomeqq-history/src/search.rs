@@ -240,9 +240,16 @@ impl History {
         }
 
         // Whatever the writers left for later is indexed now, so a search sees every message.
-        let tx = self.conn.unchecked_transaction()?;
-        crate::store::catch_up_search(&tx, 1)?;
-        tx.commit()?;
+        // IMMEDIATE, so that a writer in another process makes this wait (busy timeout)
+        // rather than fail: a deferred read that turns into a write is refused at once.
+        self.conn.execute_batch("BEGIN IMMEDIATE")?;
+        let caught_up = crate::store::catch_up_search(&self.conn, 1);
+        self.conn.execute_batch(if caught_up.is_ok() {
+            "COMMIT"
+        } else {
+            "ROLLBACK"
+        })?;
+        caught_up?;
 
         let window = SEARCH_WINDOW.max(limit);
         let candidates = self.candidates(&words, window)?;

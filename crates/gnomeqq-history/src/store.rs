@@ -166,7 +166,8 @@ impl History {
     }
 
     /// Confirms the outbox row an echo of our own message stands for: the newest row we
-    /// wrote in `conversation` with this `text`, not yet confirmed or failed, written at or
+    /// wrote in `conversation` with this `text` (the echo has CR and CRLF turned into LF, as
+    /// the server delivers text; the row keeps what was sent), not yet confirmed or failed, written at or
     /// after `not_before` (Unix seconds). Returns its id, or `None` when no row waits for
     /// this echo (a message we wrote on another device), which the caller then stores.
     pub fn confirm_echo(
@@ -185,7 +186,8 @@ impl History {
                  JOIN conversations c ON c.id = m.conversation_id
                  JOIN accounts a ON a.id = c.account_id
                  WHERE a.qq = ?1 AND c.kind = ?2 AND c.stable_id = ?3
-                   AND m.direction = 'out' AND m.text_hash IS NULL AND m.text = ?4
+                   AND m.direction = 'out' AND m.text_hash IS NULL \
+                   AND replace(replace(m.text, char(13) || char(10), char(10)), char(13), char(10)) = ?4
                    AND m.outbox_state IN ('queued', 'accepted', 'unconfirmed')
                    AND m.server_time >= ?5
                  ORDER BY m.id DESC LIMIT 1",
@@ -314,7 +316,7 @@ const INDEX_BATCH: i64 = 1000;
 
 /// Writes the search rows of every message the index does not hold yet, when at least
 /// `at_least` wait (1: all of them, before a search).
-pub(crate) fn catch_up_search(tx: &Transaction<'_>, at_least: i64) -> Result<()> {
+pub(crate) fn catch_up_search(tx: &Connection, at_least: i64) -> Result<()> {
     let (indexed_up_to, newest): (i64, i64) = tx
         .prepare_cached(
             "SELECT indexed_up_to, (SELECT ifnull(max(id), 0) FROM messages) \

@@ -94,6 +94,17 @@ impl Error {
         }
     }
 
+    /// Whether a send that failed this way may still have reached the server: the request
+    /// went out but no answer came back (anything but a failed connect), or the gateway
+    /// answered 5xx. Such a send is "unconfirmed", never resent on its own (spec §6.3).
+    pub fn may_have_been_delivered(&self) -> bool {
+        match self {
+            Self::Transport { source, .. } => !source.is_connect() && !source.is_builder(),
+            Self::Status { status, .. } => *status >= 500,
+            _ => false,
+        }
+    }
+
     /// Whether the login is gone and a new one is needed.
     pub fn is_session_expired(&self) -> bool {
         match self {

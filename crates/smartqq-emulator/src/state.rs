@@ -283,6 +283,32 @@ impl State {
         (ttl > 0.0).then(|| Duration::from_secs_f64(ttl).saturating_sub(session.created.elapsed()))
     }
 
+    /// Forgets the oldest ended sessions beyond a hundredth of [`MAX_KEPT`], and the oldest
+    /// sent messages beyond [`MAX_KEPT`].
+    pub fn prune(&mut self) {
+        if self.sessions.len() > MAX_KEPT / 100 {
+            let mut ended: Vec<(Instant, String)> = self
+                .sessions
+                .values()
+                .filter(|s| s.ended.is_some() && s.queue.is_empty())
+                .map(|s| (s.created, s.psessionid.clone()))
+                .collect();
+            ended.sort();
+            let excess = self.sessions.len().saturating_sub(MAX_KEPT / 100);
+            // Logins stay: a newer session of the same login may still be live.
+            for (_, psessionid) in ended.into_iter().take(excess) {
+                self.sessions.remove(&psessionid);
+            }
+        }
+        if self.sent.len() > MAX_KEPT {
+            let excess = self.sent.len() - MAX_KEPT;
+            self.sent.drain(..excess);
+        }
+        if self.ptsig.len() > MAX_KEPT {
+            self.ptsig.clear();
+        }
+    }
+
     /// Ends sessions whose TTL has run out.
     pub fn expire_sessions(&mut self) {
         let ttl = self.knobs.session_ttl;
@@ -367,6 +393,9 @@ impl State {
         let duplicate = self.knobs.duplicate_delivery;
         let world = self.config.world.clone();
         let Some(session) = self.live_session_mut() else {
+            if self.offline.len() >= MAX_KEPT {
+                self.offline.remove(0);
+            }
             self.offline.push(message);
             return false;
         };
@@ -559,6 +588,10 @@ pub(crate) fn token(alphabet: &[u8], len: usize) -> String {
         .collect()
 }
 
+/// The most sent messages, offline messages, ended sessions and logins the sandbox keeps:
+/// a long-running sandbox must not grow without bound (the oldest go first).
+pub(crate) const MAX_KEPT: usize = 10_000;
+
 /// Lower-case hex digits.
 pub(crate) const HEX: &[u8] = b"0123456789abcdef";
 /// Characters of `qrsig`, `p_skey` and friends.
@@ -592,6 +625,49 @@ mod tests {
         for (code, gid) in &first.gid_of {
             assert_ne!(second.gid(*code), Some(*gid));
         }
+    }
+
+    #[test]
+    fn ended_sessions_and_old_sends_are_forgotten_beyond_the_limits() {
+        let sandbox = Sandbox::new(Config::default());
+        let mut state = sandbox.lock();
+        for n in 0..150 {
+            let mut session = WebSession::new(
+                format!("ps{n}"),
+                "@skey".to_owned(),
+                ClientId::SMARTQQ,
+                Aliases::default(),
+            );
+            session.end(EndReason::LoggedOut);
+            state.sessions.insert(session.psessionid.clone(), session);
+        }
+        let live = WebSession::new(
+            "live".to_owned(),
+            "@skey".to_owned(),
+            ClientId::SMARTQQ,
+            Aliases::default(),
+        );
+        state.sessions.insert("live".to_owned(), live);
+        for msg_id in 0..(MAX_KEPT as u64 + 5) {
+            state.sent.push(SentMessage {
+                endpoint: "send_buddy_msg2",
+                target: 1,
+                text: String::new(),
+                segments: Vec::new(),
+                msg_id,
+                delivered: true,
+            });
+        }
+
+        state.prune();
+
+        assert_eq!(state.sessions.len(), MAX_KEPT / 100);
+        assert!(
+            state.sessions.contains_key("live"),
+            "a live session is never pruned"
+        );
+        assert_eq!(state.sent.len(), MAX_KEPT);
+        assert_eq!(state.sent[0].msg_id, 5, "the oldest went first");
     }
 
     #[test]

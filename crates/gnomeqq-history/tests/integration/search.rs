@@ -237,3 +237,38 @@ fn a_limit_caps_the_hits() {
     assert_eq!(history.search("消息", 5).unwrap().len(), 5);
     assert_eq!(history.search("消息", 100).unwrap().len(), 30);
 }
+
+#[test]
+fn searching_while_another_process_writes_waits_instead_of_failing() {
+    let dir = crate::support::TempDir::new("search-while-writing");
+    let mut writer = gnomeqq_history::History::open(dir.db()).unwrap();
+    let reader = gnomeqq_history::History::open(dir.db()).unwrap();
+    writer
+        .insert_inbound_batch(&[crate::support::inbound(1, 1, "开始 start")])
+        .unwrap();
+
+    let writing = std::thread::spawn(move || {
+        for batch in 0..150_i64 {
+            let messages: Vec<_> = (0..20)
+                .map(|n| {
+                    crate::support::inbound(
+                        10 + batch,
+                        batch * 100 + n,
+                        &format!("消息 {batch} {n}"),
+                    )
+                })
+                .collect();
+            writer.insert_inbound_batch(&messages).unwrap();
+        }
+    });
+    let mut failures = 0;
+    for _ in 0..150 {
+        if reader.search("消息", 5).is_err() {
+            failures += 1;
+        }
+    }
+    writing.join().unwrap();
+
+    assert_eq!(failures, 0);
+    assert_eq!(reader.search("开始", 5).unwrap().len(), 1);
+}

@@ -402,7 +402,12 @@ fn an_echo_confirms_our_queued_message_and_confirmed_is_final() {
     let id = history.insert_outbound(&sent).unwrap();
     sent.text = "something else".to_owned();
     history.insert_outbound(&sent).unwrap();
+    sent.text = "line\r\nnext\rlast".to_owned();
+    let crlf = history.insert_outbound(&sent).unwrap();
 
+    let crlf_echo = history
+        .confirm_echo("2400000001", &key, "line\nnext\nlast", 1_800_000_000 - 300)
+        .unwrap();
     let confirmed = history
         .confirm_echo("2400000001", &key, "我也来", 1_800_000_000 - 300)
         .unwrap();
@@ -414,6 +419,11 @@ fn an_echo_confirms_our_queued_message_and_confirmed_is_final() {
         .unwrap();
 
     assert_eq!(confirmed, Some(id));
+    assert_eq!(
+        crlf_echo,
+        Some(crlf),
+        "the echo's LF matches the CR and CRLF we sent"
+    );
     assert_eq!(again, None, "one echo confirms one message");
     assert_eq!(
         history.message(id).unwrap().unwrap().outbox_state,

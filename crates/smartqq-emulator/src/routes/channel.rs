@@ -110,6 +110,7 @@ fn new_session(state: &mut SandboxState, skey: &str, clientid: ClientId) -> Stri
         session.push(event);
     }
     state.sessions.insert(psessionid.clone(), session);
+    state.prune();
     psessionid
 }
 

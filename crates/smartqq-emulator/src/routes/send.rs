@@ -227,6 +227,7 @@ fn send(sandbox: &Sandbox, call: &Call, kind: SendKind) -> Response {
         msg_id,
         delivered: reaches_people,
     });
+    state.prune();
     if reaches_people {
         echo_own_message(&mut state, &target, own, &segments);
         match target {
