@@ -110,6 +110,8 @@ pub async fn run(interactive: bool) -> anyhow::Result<u8> {
         "Sandbox listening on {} (profile smartqq2018)",
         server.url()
     ));
+    say("The sandbox plays your phone (it scans and confirms the QR code below in about 2 s)");
+    say("and the other people of its world, who write to you once you are online.");
     let control = Control {
         http: reqwest::Client::builder().no_proxy().build()?,
         base: server.url(),
