@@ -8,7 +8,9 @@ use smartqq_protocol::hash::{FriendHashVariant, friend_list_hash};
 use smartqq_protocol::ids::{DiscussionId, GroupCode, Secret};
 
 use crate::endpoints::referer;
-use crate::{Client, Result, enc, unix_millis};
+use smartqq_protocol::retcode::Retcode;
+
+use crate::{Client, Error, Result, enc, unix_millis};
 
 impl Client {
     /// `get_self_info2`.
@@ -30,51 +32,69 @@ impl Client {
         )
     }
 
-    fn list_request(&self) -> Result<ListRequest> {
+    fn list_request(&self, variant: FriendHashVariant) -> Result<ListRequest> {
         let session = self.require_session()?;
         // The hash of our QQ and the *current* ptwebqq (it changes with 116).
-        let hash = friend_list_hash(
-            FriendHashVariant::Ecok,
-            session.qq.get(),
-            session.ptwebqq().expose(),
-        );
+        let hash = friend_list_hash(variant, session.qq.get(), session.ptwebqq().expose());
         Ok(ListRequest {
             vfwebqq: session.vfwebqq.clone(),
             hash: Secret::new(hash),
         })
     }
 
+    /// POSTs a list call with the hash variant that worked last; on retcode 50 (the server
+    /// changed its hash, FAULTS BR-26) tries each other variant once and remembers the one
+    /// that works.
+    async fn list_call<T: serde::de::DeserializeOwned>(
+        &self,
+        endpoint: &'static str,
+        path: &str,
+    ) -> Result<T> {
+        let url = format!("{}{path}", self.options().endpoints.s_web2);
+        let current = self.hash_variant();
+        let others = FriendHashVariant::ALL.into_iter().filter(|v| *v != current);
+        let mut last_error = None;
+        for variant in std::iter::once(current).chain(others) {
+            let headers = (referer::S, referer::ORIGIN_S);
+            let reply = self
+                .post_r(
+                    endpoint,
+                    &url,
+                    headers,
+                    &self.list_request(variant)?,
+                    self.options().request_timeout,
+                )
+                .await?;
+            match Self::result(endpoint, reply) {
+                Err(error) if error.retcode() == Some(Retcode::BAD_HASH) => {
+                    last_error = Some(error)
+                }
+                Ok(result) => {
+                    if variant != current {
+                        tracing::info!(variant = %variant, "The server wants another list hash; using it from now on");
+                        self.set_hash_variant(variant);
+                    }
+                    return Ok(result);
+                }
+                Err(error) => return Err(error),
+            }
+        }
+        Err(last_error.unwrap_or(Error::Decode { endpoint }))
+    }
+
     /// `get_user_friends2`: friends, categories and marknames.
     pub async fn friends(&self) -> Result<FriendsResult> {
-        let url = format!("{}/api/get_user_friends2", self.options().endpoints.s_web2);
-        let reply = self
-            .post_r(
-                "get_user_friends2",
-                &url,
-                (referer::S, referer::ORIGIN_S),
-                &self.list_request()?,
-                self.options().request_timeout,
-            )
-            .await?;
-        Self::result("get_user_friends2", reply)
+        self.list_call("get_user_friends2", "/api/get_user_friends2")
+            .await
     }
 
     /// `get_group_name_list_mask2`: groups with gid and code.
     pub async fn groups(&self) -> Result<GroupListResult> {
-        let url = format!(
-            "{}/api/get_group_name_list_mask2",
-            self.options().endpoints.s_web2
-        );
-        let reply = self
-            .post_r(
-                "get_group_name_list_mask2",
-                &url,
-                (referer::S, referer::ORIGIN_S),
-                &self.list_request()?,
-                self.options().request_timeout,
-            )
-            .await?;
-        Self::result("get_group_name_list_mask2", reply)
+        self.list_call(
+            "get_group_name_list_mask2",
+            "/api/get_group_name_list_mask2",
+        )
+        .await
     }
 
     /// `get_group_info_ext2`: members and cards; wants the *code* (a gid gives retcode 6).

@@ -16,6 +16,7 @@ use reqwest::cookie::{CookieStore, Jar};
 use reqwest::header::{HeaderMap, HeaderValue, ORIGIN, REFERER};
 use serde::de::DeserializeOwned;
 use smartqq_protocol::api::Era;
+use smartqq_protocol::hash::FriendHashVariant;
 use smartqq_protocol::ids::{ClientId, QqNumber, Secret, Uin};
 use smartqq_protocol::poll::SessVia;
 
@@ -120,6 +121,8 @@ struct Inner {
     session: RwLock<Option<Arc<Session>>>,
     msg_ids: MsgIds,
     sess_sigs: Mutex<HashMap<SessKey, (Secret, Instant)>>,
+    /// The friend-list hash the server accepted last (ECOK until a 50 says otherwise).
+    hash_variant: Mutex<FriendHashVariant>,
 }
 
 impl fmt::Debug for Client {
@@ -160,8 +163,22 @@ impl Client {
                 session: RwLock::new(None),
                 msg_ids: MsgIds::for_new_client(start_ms),
                 sess_sigs: Mutex::new(HashMap::new()),
+                hash_variant: Mutex::new(FriendHashVariant::Ecok),
             }),
         })
+    }
+
+    fn hash_variant(&self) -> FriendHashVariant {
+        self.inner
+            .hash_variant
+            .lock()
+            .map_or(FriendHashVariant::Ecok, |v| *v)
+    }
+
+    fn set_hash_variant(&self, variant: FriendHashVariant) {
+        if let Ok(mut current) = self.inner.hash_variant.lock() {
+            *current = variant;
+        }
     }
 
     /// The options it was made with.

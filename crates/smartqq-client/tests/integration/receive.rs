@@ -193,3 +193,23 @@ async fn rotated_ptwebqq_is_taken_for_the_next_poll_and_the_list_hash() {
     let friends = friends.expect("the list hash uses the current ptwebqq");
     assert_eq!(friends.friends.len(), 6);
 }
+
+#[tokio::test]
+async fn a_changed_list_hash_is_found_and_kept() {
+    let (server, client) = crate::support::logged_in(Era::Smartqq2018).await;
+    crate::support::set_knobs(&server, serde_json::json!({"hash_variant": "quicksort"})).await;
+    let before = crate::support::request_count(&server, "/api/get_user_friends2").await;
+
+    let friends = crate::support::bounded("friends", client.friends()).await.unwrap();
+    let after_first = crate::support::request_count(&server, "/api/get_user_friends2").await;
+    let groups = crate::support::bounded("groups", client.groups()).await.unwrap();
+
+    assert_eq!(friends.friends.len(), 6);
+    assert_eq!(after_first - before, 3, "ECOK, then password-error, then quicksort");
+    assert_eq!(groups.gnamelist.len(), 2);
+    assert_eq!(
+        crate::support::request_count(&server, "/api/get_group_name_list_mask2").await,
+        1,
+        "the winner was remembered"
+    );
+}
