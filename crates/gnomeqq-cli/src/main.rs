@@ -15,7 +15,9 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand, ValueEnum};
-use gnomeqq_core::{Account, AppEvent, FileSessionStore, LoginStep, TargetKind};
+use gnomeqq_core::{
+    Account, AppEvent, FileSessionStore, LoginStep, SecretServiceStore, SessionStore, TargetKind,
+};
 use smartqq_client::{Client, ClientOptions};
 use smartqq_protocol::api::Era;
 use smartqq_protocol::retcode::SendOutcome;
@@ -313,7 +315,7 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
             let _ = tokio::time::timeout(Duration::from_secs(5), poll_loop).await;
             if code == 0 {
                 // The owner's `exit` ends the session for good.
-                account.forget_session();
+                account.forget_session().await;
                 account.client().logout().await?;
             }
             Ok(code)
@@ -367,7 +369,7 @@ async fn password_login(
             "could not read the password (set GNOMEQQ_PASSWORD when there is no terminal)",
         )?,
     };
-    let (account, _events) = account_for(cli)?;
+    let (account, _events) = account_for(cli).await?;
     let client = account.client();
     let check = client.password_check(qq).await?;
     let answer = match &check.captcha {
@@ -395,13 +397,13 @@ async fn password_login(
         .await?;
     drop(password);
     account.load_contacts().await?;
-    account.save_session();
+    account.save_session().await;
     attach_history(cli, &account)?;
     Ok(())
 }
 
 /// An account for the chosen server with its saved-session store, not yet logged in.
-fn account_for(cli: &Cli) -> anyhow::Result<(Account, UnboundedReceiver<AppEvent>)> {
+async fn account_for(cli: &Cli) -> anyhow::Result<(Account, UnboundedReceiver<AppEvent>)> {
     let options = match &cli.server {
         Some(url) => ClientOptions::for_server(url),
         None => ClientOptions::default(),
@@ -412,8 +414,8 @@ fn account_for(cli: &Cli) -> anyhow::Result<(Account, UnboundedReceiver<AppEvent
         ..options
     })?;
     let (mut account, events) = Account::new(client);
-    if let Some(dir) = data_dir(cli.data_dir.as_deref()) {
-        account = account.with_session_store(Arc::new(FileSessionStore::for_server(&dir, &server)));
+    if let Some(store) = session_store(cli, &server).await {
+        account = account.with_session_store(store);
     }
     Ok((account, events))
 }
@@ -441,13 +443,32 @@ fn attach_history(cli: &Cli, account: &Account) -> anyhow::Result<()> {
 /// An account for the chosen server, with its saved-session file in the data directory,
 /// connected: resumed without a scan when the saved session still works.
 async fn online(cli: &Cli, json: bool) -> anyhow::Result<(Account, UnboundedReceiver<AppEvent>)> {
-    let (account, mut events) = account_for(cli)?;
+    let (account, mut events) = account_for(cli).await?;
     let target = cli.server.as_deref().unwrap_or("the real SmartQQ servers");
     login(&account, &mut events, data_dir(cli.data_dir.as_deref()), json)
         .await
         .with_context(|| format!("could not log in at {target} (for a sandbox: `gnomeqq-cli sandbox --auto-confirm 1`, then --server http://127.0.0.1:8650)"))?;
     attach_history(cli, &account)?;
     Ok((account, events))
+}
+
+/// Where the session is kept: the Secret Service when the desktop session runs one, else a
+/// 0600 file in the data directory.
+async fn session_store(cli: &Cli, server: &str) -> Option<Arc<dyn SessionStore>> {
+    if std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_some() {
+        let connecting = SecretServiceStore::connect(server);
+        match tokio::time::timeout(Duration::from_secs(3), connecting).await {
+            Ok(Ok(store)) => return Some(Arc::new(store)),
+            Ok(Err(error)) => {
+                tracing::debug!("No Secret Service, keeping the session in a file: {error}")
+            }
+            Err(_) => {
+                tracing::debug!("The Secret Service did not answer, keeping the session in a file")
+            }
+        }
+    }
+    let dir = data_dir(cli.data_dir.as_deref())?;
+    Some(Arc::new(FileSessionStore::for_server(&dir, server)))
 }
 
 /// The data directory: `--data-dir`, else the XDG data directory.

@@ -181,18 +181,19 @@ impl Account {
     /// Writes the current session to the store, if there is one (the engine does so after
     /// its own logins; call it after a login made directly on the client). A failure is
     /// logged: the session goes on working, only the next start will need a scan.
-    pub fn save_session(&self) {
+    pub async fn save_session(&self) {
         let (Some(store), Some(saved)) = (&self.store, self.client.saved_session()) else {
             return;
         };
-        if let Err(error) = store.save(&saved.to_json()) {
+        if let Err(error) = store.save(&saved.to_json()).await {
             tracing::warn!("Could not save the session: {error}");
         }
     }
 
     /// Forgets the saved session (after a logout).
-    pub fn forget_session(&self) {
-        if let Some(Err(error)) = self.store.as_ref().map(|store| store.clear()) {
+    pub async fn forget_session(&self) {
+        let Some(store) = &self.store else { return };
+        if let Err(error) = store.clear().await {
             tracing::warn!("Could not remove the saved session: {error}");
         }
     }
@@ -204,14 +205,14 @@ impl Account {
     pub async fn connect(&self) -> Result<Connected> {
         if let Some(connected) = self.try_saved_session().await? {
             self.load_contacts().await?;
-            self.save_session();
+            self.save_session().await;
             if connected == Connected::Resumed {
                 self.publish(AppEvent::Resumed);
             }
             return Ok(connected);
         }
         self.login().await?;
-        self.save_session();
+        self.save_session().await;
         Ok(Connected::Scanned)
     }
 
@@ -219,7 +220,7 @@ impl Account {
         let Some(store) = &self.store else {
             return Ok(None);
         };
-        let text = match store.load() {
+        let text = match store.load().await {
             Ok(Some(text)) => text,
             Ok(None) => return Ok(None),
             Err(error) => {
@@ -234,7 +235,7 @@ impl Account {
         if let Err(error) = restored {
             let text = format!("The saved session is unusable ({error}); a new login follows");
             self.publish(AppEvent::Notice { text });
-            self.forget_session();
+            self.forget_session().await;
             return Ok(None);
         }
         match self.client.check_session().await {
@@ -251,7 +252,7 @@ impl Account {
         }
         let text = "The saved session has expired; a new login follows".to_owned();
         self.publish(AppEvent::Notice { text });
-        self.forget_session();
+        self.forget_session().await;
         Ok(None)
     }
 
@@ -282,7 +283,7 @@ impl Account {
             });
             match self.recover(allow_scan).await {
                 Some(how) => {
-                    self.save_session();
+                    self.save_session().await;
                     self.publish(AppEvent::Reconnected {
                         how: how.to_owned(),
                     });
@@ -575,7 +576,7 @@ impl Account {
                 }
                 Ok(PollReply::NewPtwebqq(_)) => {
                     // The client took the new value; the saved copy must follow it.
-                    self.save_session();
+                    self.save_session().await;
                     None
                 }
                 // Idle, and any later kind of reply.

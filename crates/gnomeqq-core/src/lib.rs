@@ -16,4 +16,4 @@ pub mod session_store;
 
 pub use account::{Account, Connected, Error, PollEnd, Result, TargetKind, split_message};
 pub use events::{AppEvent, Conversation, IncomingMessage, LoginStep};
-pub use session_store::{FileSessionStore, SessionStore};
+pub use session_store::{FileSessionStore, SecretServiceStore, SessionStore};

@@ -8,6 +8,7 @@ mod find;
 mod login;
 mod poll_loop;
 mod receive;
+mod secret_service;
 mod send;
 mod session;
 mod support;

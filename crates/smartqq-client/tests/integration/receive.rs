@@ -200,12 +200,20 @@ async fn a_changed_list_hash_is_found_and_kept() {
     crate::support::set_knobs(&server, serde_json::json!({"hash_variant": "quicksort"})).await;
     let before = crate::support::request_count(&server, "/api/get_user_friends2").await;
 
-    let friends = crate::support::bounded("friends", client.friends()).await.unwrap();
+    let friends = crate::support::bounded("friends", client.friends())
+        .await
+        .unwrap();
     let after_first = crate::support::request_count(&server, "/api/get_user_friends2").await;
-    let groups = crate::support::bounded("groups", client.groups()).await.unwrap();
+    let groups = crate::support::bounded("groups", client.groups())
+        .await
+        .unwrap();
 
     assert_eq!(friends.friends.len(), 6);
-    assert_eq!(after_first - before, 3, "ECOK, then password-error, then quicksort");
+    assert_eq!(
+        after_first - before,
+        3,
+        "ECOK, then password-error, then quicksort"
+    );
     assert_eq!(groups.gnamelist.len(), 2);
     assert_eq!(
         crate::support::request_count(&server, "/api/get_group_name_list_mask2").await,
