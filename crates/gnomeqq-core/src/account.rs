@@ -874,13 +874,18 @@ impl Account {
         };
         let mut outcomes = Vec::new();
         // One send at a time per account, in the order asked, spaced by the pacing; every
-        // part is its own send, stored first and its state recorded.
-        // TODO(#4): the pacing holds within one process; two processes sharing a saved
-        // session (a `send` while `bot` runs) could keep the last send time in the history.
+        // part is its own send, stored first and its state recorded. With a history the
+        // slot is reserved in it, so the pacing also holds between processes (a `send`
+        // while `bot` runs).
         let mut last_send = self.last_send.lock().await;
         for part in split_message(text, MAX_PART_BYTES) {
-            if let Some(at) = *last_send {
-                tokio::time::sleep_until(at + self.pacing).await;
+            match self.reserve_send_slot().await {
+                Some(wait) => tokio::time::sleep(wait).await,
+                None => {
+                    if let Some(at) = *last_send {
+                        tokio::time::sleep_until(at + self.pacing).await;
+                    }
+                }
             }
             let row = self.record_outbound(conversation, &part).await;
             let sent = self
@@ -921,6 +926,32 @@ impl Account {
         stored
             .inspect_err(|error| tracing::error!("Could not store a message being sent: {error}"))
             .ok()
+    }
+
+    /// How long to wait for this account's next send slot in the history's schedule;
+    /// `None` without a history (or when it failed, which is logged).
+    async fn reserve_send_slot(&self) -> Option<Duration> {
+        let account = self.directory().own_qq?.to_string();
+        let pacing_ms = i64::try_from(self.pacing.as_millis()).unwrap_or(i64::MAX);
+        let now_ms = i64::try_from(
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .ok()?
+                .as_millis(),
+        )
+        .ok()?;
+        let reserved = self
+            .with_history(move |history| history.reserve_send(&account, pacing_ms, now_ms))
+            .await?;
+        match reserved {
+            Ok(at_ms) => Some(Duration::from_millis(
+                u64::try_from(at_ms.saturating_sub(now_ms)).unwrap_or(0),
+            )),
+            Err(error) => {
+                tracing::warn!("Could not reserve a send slot: {error}");
+                None
+            }
+        }
     }
 
     async fn record_outbox_state(&self, row: i64, state: gnomeqq_history::OutboxState) {

@@ -278,8 +278,8 @@ impl Directory {
         }
         match self.friends.get(&uin) {
             Some(friend) => friend.display_name().to_owned(),
-            // TODO(#4): look the stranger up (get_friend_info2) and refresh the lists; until
-            // then the message is shown under a placeholder, never dropped.
+            // A stranger: shown under a placeholder, never dropped; the account reloads the
+            // lists in the background when it meets one (`Account::refresh_directory_soon`).
             None => format!("uin {uin}"),
         }
     }

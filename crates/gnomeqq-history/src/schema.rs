@@ -9,6 +9,7 @@ use crate::{Error, Result};
 const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/001_initial.sql"),
     include_str!("../migrations/002_deferred_search.sql"),
+    include_str!("../migrations/003_send_schedule.sql"),
 ];
 
 /// The schema version after all migrations; `PRAGMA user_version` of an up-to-date file.

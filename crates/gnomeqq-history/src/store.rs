@@ -136,6 +136,28 @@ impl History {
         Ok(id)
     }
 
+    /// Reserves the account's next send: the later of `now_ms` and the previous reserved
+    /// send plus `pacing_ms`, in Unix milliseconds. The caller waits until then. One
+    /// IMMEDIATE transaction, so processes sharing the file queue up in the order they ask.
+    pub fn reserve_send(&mut self, account: &str, pacing_ms: i64, now_ms: i64) -> Result<i64> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let account_id = Writer::new(&tx).account(account)?;
+        let last: Option<i64> = tx
+            .prepare_cached("SELECT last_send_at_ms FROM send_schedule WHERE account_id = ?1")?
+            .query_row(params![account_id], |row| row.get(0))
+            .optional()?;
+        let at = last.map_or(now_ms, |last| now_ms.max(last.saturating_add(pacing_ms)));
+        tx.prepare_cached(
+            "INSERT INTO send_schedule (account_id, last_send_at_ms) VALUES (?1, ?2) \
+             ON CONFLICT (account_id) DO UPDATE SET last_send_at_ms = excluded.last_send_at_ms",
+        )?
+        .execute(params![account_id, at])?;
+        tx.commit()?;
+        Ok(at)
+    }
+
     /// Records a new outbox state for message `id`: the message row keeps the latest,
     /// and the change is appended to its outbox events with the local time. A confirmed
     /// message stays confirmed: later states are ignored.

@@ -4,8 +4,8 @@
 //! Gen A (RSA-1024 inside QQTEA). Both sides are here: the client builds `p`, the sandbox
 //! verifies it from the account's password without any RSA private key.
 //
-// TODO(#4): Gen B (RSA-2048 outside TEA) needs a configurable public key; the sandbox only
-// stages md5 and gen_a
+// TODO: Gen B (RSA-2048 outside TEA, 2018) needs a configurable public key; no issue: the
+// legacy login GnomeQQ offers predates it, and the sandbox stages md5 and gen_a only.
 
 use std::fmt;
 use std::str::FromStr;

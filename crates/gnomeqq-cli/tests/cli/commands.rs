@@ -295,3 +295,25 @@ async fn password_login_reads_the_password_from_the_environment_and_saves_the_se
         .count();
     assert_eq!(saved, 1);
 }
+
+#[tokio::test]
+async fn sends_from_separate_processes_keep_the_pacing() {
+    let dir = TempDir::new("send-pacing");
+    let sandbox = Sandbox::start(&dir).await;
+    // The first send logs in and saves the session; the timed ones resume it.
+    assert_success(&send(&dir, &sandbox, &["buddy", "老张", "zero"], None).await);
+    let started = std::time::Instant::now();
+
+    for text in ["one", "two", "three"] {
+        assert_success(&send(&dir, &sandbox, &["buddy", "老张", text], None).await);
+    }
+
+    // Four sends, 1 s apart by default: the last three cannot finish in under 3 s, although
+    // each process starts with no memory of the others.
+    assert!(
+        started.elapsed() >= Duration::from_millis(2_900),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(sandbox.sent().await.len(), 4);
+}

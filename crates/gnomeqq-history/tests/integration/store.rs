@@ -14,7 +14,7 @@ fn migrations_bring_an_empty_database_to_the_latest_schema() {
     let history = History::open(dir.db()).unwrap();
 
     assert_eq!(history.schema_version().unwrap(), SCHEMA_VERSION);
-    assert_eq!(SCHEMA_VERSION, 2);
+    assert_eq!(SCHEMA_VERSION, 3);
     drop(history);
     let conn = rusqlite::Connection::open(dir.db()).unwrap();
     let version: u32 = conn
@@ -49,6 +49,7 @@ fn migrations_bring_an_empty_database_to_the_latest_schema() {
             "outbox_events",
             "outbox_events_by_message",
             "search_progress",
+            "send_schedule",
         ]
     );
 }
@@ -80,7 +81,7 @@ fn a_version_1_database_keeps_its_index_and_search_sees_every_later_message() {
     let old = history.search("旧消息", 10).unwrap();
     let new = history.search("新消息", 10).unwrap();
 
-    assert_eq!(history.schema_version().unwrap(), 2);
+    assert_eq!(history.schema_version().unwrap(), SCHEMA_VERSION);
     assert_eq!(old.len(), 1, "the version 1 index was kept");
     assert_eq!(
         new.len(),
@@ -429,4 +430,21 @@ fn an_echo_confirms_our_queued_message_and_confirmed_is_final() {
         history.message(id).unwrap().unwrap().outbox_state,
         Some(OutboxState::Confirmed)
     );
+}
+
+#[test]
+fn send_slots_are_paced_across_handles_on_one_file() {
+    let dir = TempDir::new("send-schedule");
+    let mut one = History::open(dir.db()).unwrap();
+    let mut other = History::open(dir.db()).unwrap();
+
+    let first = one.reserve_send("2400000001", 1000, 5_000).unwrap();
+    let second = other.reserve_send("2400000001", 1000, 5_100).unwrap();
+    let third = one.reserve_send("2400000001", 1000, 5_200).unwrap();
+    let much_later = other.reserve_send("2400000001", 1000, 60_000).unwrap();
+    let another_account = one.reserve_send("2400000002", 1000, 5_000).unwrap();
+
+    assert_eq!((first, second, third), (5_000, 6_000, 7_000));
+    assert_eq!(much_later, 60_000);
+    assert_eq!(another_account, 5_000);
 }
