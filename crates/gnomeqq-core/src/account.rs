@@ -403,6 +403,10 @@ impl Account {
             }
             directory.set_discussion(discussion.did, &discussion.name, info.as_ref().ok());
         }
+        match self.client.recent_list().await {
+            Ok(recent) => directory.set_recent(&recent),
+            Err(error) => tracing::warn!("Could not load the recent conversations: {error}"),
+        }
         match self.client.online_buddies().await {
             Ok(online) => {
                 for buddy in online {

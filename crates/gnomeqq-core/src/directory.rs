@@ -94,6 +94,8 @@ pub struct Directory {
     pub groups: HashMap<Gid, Room>,
     /// Discussions by did.
     pub discussions: HashMap<DiscussionId, Room>,
+    /// The server's recent conversations, most recent first (`get_recent_list2`).
+    pub recent: Vec<crate::events::Conversation>,
 }
 
 /// Names come with HTML entities (spec §7.2); they are decoded exactly once, here.
@@ -102,6 +104,22 @@ fn name(raw: &str) -> String {
 }
 
 impl Directory {
+    /// Takes the recent list: type 0 friend (uin), 1 group (gid), 2 discussion (did).
+    /// Entries of other types are skipped.
+    pub fn set_recent(&mut self, entries: &[smartqq_protocol::api::RecentEntry]) {
+        use crate::events::Conversation;
+
+        self.recent = entries
+            .iter()
+            .filter_map(|entry| match entry.kind {
+                0 => Some(Conversation::Friend { uin: entry.uin }),
+                1 => Some(Conversation::Group { gid: entry.uin }),
+                2 => Some(Conversation::Discussion { did: entry.uin }),
+                _ => None,
+            })
+            .collect();
+    }
+
     /// Takes the friend list.
     pub fn set_friends(&mut self, result: &FriendsResult) {
         let categories: HashMap<u32, String> = result

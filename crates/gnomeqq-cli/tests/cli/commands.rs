@@ -317,3 +317,98 @@ async fn sends_from_separate_processes_keep_the_pacing() {
     );
     assert_eq!(sandbox.sent().await.len(), 4);
 }
+
+/// Issue #4's test of a session that heals itself: `listen` rides out an expiry, a ptwebqq
+/// rotation, a duplicate delivery and changes of the idle answer without a new scan,
+/// printing each message once.
+#[tokio::test]
+async fn listen_survives_expiry_rotation_and_idle_modes_without_a_rescan() {
+    let dir = TempDir::new("listen-heals");
+    let sandbox = Sandbox::start(&dir).await;
+    sandbox
+        .post("knobs", &serde_json::json!({"poll_hold": 0.5}))
+        .await;
+    let mut listener = Running::spawn(client(&dir, &sandbox, &["listen", "--json"]));
+    sandbox.wait_for_session().await;
+    let is_message = |text: &'static str| {
+        move |line: &str| serde_json::from_str::<Value>(line).is_ok_and(|v| v["text"] == text)
+    };
+    let mut printed = Vec::new();
+
+    sandbox.buddy_message(BOB, "before").await;
+    printed.extend(listener.lines_until("before", is_message("before")).await);
+    sandbox.post("session/expire", &serde_json::json!({})).await;
+    sandbox.buddy_message(BOB, "after the expiry").await;
+    printed.extend(
+        listener
+            .lines_until("after the expiry", is_message("after the expiry"))
+            .await,
+    );
+    sandbox.post("ptwebqq/rotate", &serde_json::json!({})).await;
+    sandbox.buddy_message(BOB, "after the rotation").await;
+    printed.extend(
+        listener
+            .lines_until("after the rotation", is_message("after the rotation"))
+            .await,
+    );
+    sandbox
+        .post("knobs", &serde_json::json!({"duplicate_delivery": true}))
+        .await;
+    sandbox.buddy_message(BOB, "twice on the wire").await;
+    printed.extend(
+        listener
+            .lines_until("twice", is_message("twice on the wire"))
+            .await,
+    );
+    sandbox
+        .post("knobs", &serde_json::json!({"duplicate_delivery": false}))
+        .await;
+    for mode in ["http504", "102", "ok_error", "0", "100012"] {
+        sandbox
+            .post("knobs", &serde_json::json!({"poll_idle_mode": mode}))
+            .await;
+        // Let the client meet this idle answer at least twice before the next message.
+        let polls = sandbox.requests_to("/channel/poll2").await;
+        tokio::time::timeout(Duration::from_secs(30), async {
+            while sandbox.requests_to("/channel/poll2").await < polls + 2 {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        })
+        .await
+        .unwrap_or_else(|_| panic!("the client stopped polling under idle mode {mode}"));
+        sandbox.buddy_message(BOB, "idle mode changed").await;
+        printed.extend(
+            listener
+                .lines_until(mode, is_message("idle mode changed"))
+                .await,
+        );
+    }
+    sandbox.buddy_message(BOB, "last").await;
+    printed.extend(listener.lines_until("last", is_message("last")).await);
+    listener.child.kill().await.expect("kill the listener");
+
+    let texts: Vec<String> = printed
+        .iter()
+        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+        .filter(|v| v["kind"] == "friend")
+        .map(|v| v["text"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    let mut expected = vec![
+        "before",
+        "after the expiry",
+        "after the rotation",
+        "twice on the wire",
+    ];
+    expected.extend(["idle mode changed"; 5]);
+    expected.push("last");
+    assert_eq!(texts, expected, "each message once, in order");
+    assert_eq!(
+        sandbox.requests_to("/ptqrshow").await,
+        1,
+        "no second QR code"
+    );
+    assert!(
+        sandbox.requests_to("/pt4_auth").await >= 1,
+        "the expiry was healed by single sign-on"
+    );
+}

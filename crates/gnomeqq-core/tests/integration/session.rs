@@ -342,3 +342,29 @@ async fn a_sender_the_directory_does_not_know_triggers_a_refresh() {
     account.stop();
     assert_eq!(bounded("stop", poll).await.unwrap(), PollEnd::Stopped);
 }
+
+#[tokio::test]
+async fn the_recent_list_puts_the_latest_conversation_first() {
+    let server = sandbox().await;
+    // Written while we are offline: the server keeps them and lists the conversations.
+    let earlier = json!({"kind": "buddy", "from": BOB, "text": "earlier"});
+    control(&server, "/sandbox/messages", earlier).await;
+    let later = json!({"kind": "discu", "from": BOB, "discussion": crate::support::DISCUSSION, "text": "later"});
+    control(&server, "/sandbox/messages", later).await;
+    let (account, _) = account(&server);
+
+    bounded("login", account.connect()).await.unwrap();
+
+    let recent = account.directory().recent;
+    assert_eq!(recent.len(), 2);
+    assert_eq!(
+        recent[0],
+        gnomeqq_core::Conversation::Discussion {
+            did: crate::support::DISCUSSION
+        }
+    );
+    assert!(matches!(
+        recent[1],
+        gnomeqq_core::Conversation::Friend { .. }
+    ));
+}
