@@ -13,6 +13,30 @@ use smartqq_protocol::retcode::Retcode;
 use crate::{Client, Error, Result, enc, unix_millis};
 
 impl Client {
+    /// `vfwebqq=…&clientid=…&psessionid=…&t=…`, the session part of a channel GET.
+    fn session_query(&self, session: &crate::Session) -> String {
+        format!(
+            "vfwebqq={}&clientid={}&psessionid={}&t={}",
+            enc(session.vfwebqq.expose()),
+            session.clientid,
+            enc(session.psessionid.expose()),
+            unix_millis()
+        )
+    }
+
+    /// GET of an endpoint that answers `{"retcode":0,"result":…}`.
+    async fn get_result<T: serde::de::DeserializeOwned>(
+        &self,
+        endpoint: &'static str,
+        url: &str,
+        referer: &'static str,
+    ) -> Result<T> {
+        let reply = self
+            .get(endpoint, url, Some(referer), self.options().request_timeout)
+            .await?;
+        Self::result(endpoint, reply)
+    }
+
     /// `get_self_info2`.
     pub async fn self_info(&self) -> Result<UserInfo> {
         let url = format!(
@@ -20,16 +44,7 @@ impl Client {
             self.options().endpoints.s_web2,
             unix_millis()
         );
-        Self::result(
-            "get_self_info2",
-            self.get(
-                "get_self_info2",
-                &url,
-                Some(referer::S),
-                self.options().request_timeout,
-            )
-            .await?,
-        )
+        self.get_result("get_self_info2", &url, referer::S).await
     }
 
     fn list_request(&self, variant: FriendHashVariant) -> Result<ListRequest> {
@@ -106,85 +121,42 @@ impl Client {
             enc(session.vfwebqq.expose()),
             unix_millis()
         );
-        Self::result(
-            "get_group_info_ext2",
-            self.get(
-                "get_group_info_ext2",
-                &url,
-                Some(referer::S),
-                self.options().request_timeout,
-            )
-            .await?,
-        )
+        self.get_result("get_group_info_ext2", &url, referer::S)
+            .await
     }
 
     /// `get_discus_list`.
     pub async fn discussions(&self) -> Result<DiscussionListResult> {
         let session = self.require_session()?;
         let url = format!(
-            "{}/api/get_discus_list?clientid={}&psessionid={}&vfwebqq={}&t={}",
+            "{}/api/get_discus_list?{}",
             self.options().endpoints.s_web2,
-            session.clientid,
-            enc(session.psessionid.expose()),
-            enc(session.vfwebqq.expose()),
-            unix_millis()
+            self.session_query(&session)
         );
-        Self::result(
-            "get_discus_list",
-            self.get(
-                "get_discus_list",
-                &url,
-                Some(referer::S),
-                self.options().request_timeout,
-            )
-            .await?,
-        )
+        self.get_result("get_discus_list", &url, referer::S).await
     }
 
     /// `get_discu_info`: members with their real QQ numbers.
     pub async fn discussion_info(&self, did: DiscussionId) -> Result<DiscussionInfoResult> {
         let session = self.require_session()?;
         let url = format!(
-            "{}/channel/get_discu_info?did={did}&vfwebqq={}&clientid={}&psessionid={}&t={}",
+            "{}/channel/get_discu_info?did={did}&{}",
             self.options().endpoints.d_web2,
-            enc(session.vfwebqq.expose()),
-            session.clientid,
-            enc(session.psessionid.expose()),
-            unix_millis()
+            self.session_query(&session)
         );
-        Self::result(
-            "get_discu_info",
-            self.get(
-                "get_discu_info",
-                &url,
-                Some(referer::D1),
-                self.options().request_timeout,
-            )
-            .await?,
-        )
+        self.get_result("get_discu_info", &url, referer::D1).await
     }
 
     /// `get_online_buddies2`; also the warm-up that ends the 103 answers.
     pub async fn online_buddies(&self) -> Result<Vec<OnlineBuddy>> {
         let session = self.require_session()?;
         let url = format!(
-            "{}/channel/get_online_buddies2?vfwebqq={}&clientid={}&psessionid={}&t={}",
+            "{}/channel/get_online_buddies2?{}",
             self.options().endpoints.d_web2,
-            enc(session.vfwebqq.expose()),
-            session.clientid,
-            enc(session.psessionid.expose()),
-            unix_millis()
+            self.session_query(&session)
         );
-        Self::result(
-            "get_online_buddies2",
-            self.get(
-                "get_online_buddies2",
-                &url,
-                Some(referer::D1),
-                self.options().request_timeout,
-            )
-            .await?,
-        )
+        self.get_result("get_online_buddies2", &url, referer::D1)
+            .await
     }
 
     /// `get_recent_list2`.
