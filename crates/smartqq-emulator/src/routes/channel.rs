@@ -15,7 +15,7 @@ use smartqq_protocol::{ClientId, DiscussionId, QqNumber, Secret};
 
 use crate::call::{Call, json_reply, result_reply, retcode_reply};
 use crate::routes::api::clientid_of;
-use crate::routes::{channel_session, json_u64, login_skey};
+use crate::routes::{channel_session, json_u64, login_skey, query_session};
 use crate::state::{EndReason, HEX, Sandbox, State as SandboxState, WebSession, token};
 
 /// `POST /channel/login2`: creates the web session, or relinks an existing one.
@@ -124,13 +124,7 @@ pub(crate) async fn get_online_buddies2(
     let mut state = sandbox.lock();
     let world = state.world().clone();
     let vfwebqq_ok = vfwebqq_matches(&state, &call, call.query("vfwebqq"));
-    let session = match channel_session(
-        &mut state,
-        &call,
-        call.query("psessionid"),
-        clientid_of(&call, None),
-        Retcode::NOT_REGISTERED,
-    ) {
+    let session = match query_session(&mut state, &call) {
         Ok(session) => session,
         Err(refusal) => return refusal.into_response(),
     };
@@ -232,13 +226,7 @@ pub(crate) async fn get_discu_info(
     let mut state = sandbox.lock();
     let world = state.world().clone();
     let vfwebqq_ok = vfwebqq_matches(&state, &call, call.query("vfwebqq"));
-    let session = match channel_session(
-        &mut state,
-        &call,
-        call.query("psessionid"),
-        clientid_of(&call, None),
-        Retcode::NOT_REGISTERED,
-    ) {
+    let session = match query_session(&mut state, &call) {
         Ok(session) => session,
         Err(refusal) => return refusal.into_response(),
     };
@@ -292,13 +280,7 @@ pub(crate) async fn change_status2(
 ) -> Response {
     let call = Call::new(headers, &uri, &Bytes::new());
     let mut state = sandbox.lock();
-    let session = match channel_session(
-        &mut state,
-        &call,
-        call.query("psessionid"),
-        clientid_of(&call, None),
-        Retcode::NOT_REGISTERED,
-    ) {
+    let session = match query_session(&mut state, &call) {
         Ok(session) => session,
         Err(refusal) => return refusal.into_response(),
     };
@@ -319,13 +301,7 @@ pub(crate) async fn logout2(
 ) -> Response {
     let call = Call::new(headers, &uri, &Bytes::new());
     let mut state = sandbox.lock();
-    let session = match channel_session(
-        &mut state,
-        &call,
-        call.query("psessionid"),
-        clientid_of(&call, None),
-        Retcode::NOT_REGISTERED,
-    ) {
+    let session = match query_session(&mut state, &call) {
         Ok(session) => session,
         Err(refusal) => return refusal.into_response(),
     };

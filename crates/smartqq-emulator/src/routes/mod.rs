@@ -198,6 +198,22 @@ pub(crate) fn channel_session<'a>(
     Ok(session)
 }
 
+/// The session a channel GET names in its query (`psessionid`, `clientid`); an ended
+/// session answers 103.
+pub(crate) fn query_session<'a>(
+    state: &'a mut State,
+    call: &Call,
+) -> Result<&'a mut WebSession, Refusal> {
+    let clientid = call.query("clientid").and_then(|c| c.trim().parse().ok());
+    channel_session(
+        state,
+        call,
+        call.query("psessionid"),
+        clientid,
+        Retcode::NOT_REGISTERED,
+    )
+}
+
 /// Reads an integer from JSON that may hold it as a number or a string.
 pub(crate) fn json_u64(value: Option<&serde_json::Value>) -> Option<u64> {
     match value? {

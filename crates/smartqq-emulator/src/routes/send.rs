@@ -16,7 +16,7 @@ use smartqq_protocol::{DiscussionId, Gid, QqNumber, Uin};
 use crate::call::{Call, json_reply, result_reply, retcode_reply};
 use crate::knobs::{SendResult, SendShape, SessSend};
 use crate::routes::api::clientid_of;
-use crate::routes::{channel_session, json_u64};
+use crate::routes::{channel_session, json_u64, query_session};
 use crate::state::{HEX, Sandbox, SentMessage, State as SandboxState, WebSession, token};
 use crate::world::World;
 
@@ -308,13 +308,7 @@ pub(crate) async fn get_c2cmsg_sig2(
     let call = Call::new(headers, &uri, &Bytes::new());
     let mut state = sandbox.lock();
     let world = state.world().clone();
-    let session = match channel_session(
-        &mut state,
-        &call,
-        call.query("psessionid"),
-        clientid_of(&call, None),
-        Retcode::NOT_REGISTERED,
-    ) {
+    let session = match query_session(&mut state, &call) {
         Ok(session) => session,
         Err(refusal) => return refusal.into_response(),
     };
