@@ -16,7 +16,7 @@ use smartqq_protocol::{GroupCode, QqNumber, Secret, Uin};
 
 use crate::call::{Call, Refusal, result_reply, retcode_reply, tomcat_not_found};
 use crate::routes::{api_session, json_u64, login_skey, session_of_login};
-use crate::state::{HEX, Sandbox, token};
+use crate::state::{HEX, Sandbox, State as SandboxState, token};
 use smartqq_protocol::api::Era;
 
 /// `GET /api/getvfwebqq`: the contact-API key, bound to the login.
@@ -277,16 +277,21 @@ pub(crate) async fn get_friend_uin2(
     }
 }
 
-/// The QQ number behind a uin of this session (the account's own uin included).
-fn person_of(
-    state_world: &crate::world::World,
-    aliases: &crate::state::Aliases,
-    uin: u64,
-) -> Option<QqNumber> {
-    if uin == state_world.account.qq.get() {
-        return Some(state_world.account.qq);
-    }
-    aliases.qq_of.get(&Uin(uin)).copied()
+/// The person a `tuin` query names in the caller's session: the uin as asked and the QQ
+/// number behind it (the account's own uin is its QQ number).
+fn queried_person(state: &mut SandboxState, call: &Call) -> Result<(u64, QqNumber), Refusal> {
+    let own = state.world().account.qq;
+    let session = api_session(state, call, call.query("vfwebqq"))?;
+    let tuin = call
+        .query("tuin")
+        .and_then(|t| t.parse::<u64>().ok())
+        .unwrap_or(0);
+    let qq = if tuin == own.get() {
+        Some(own)
+    } else {
+        session.aliases.qq_of.get(&Uin(tuin)).copied()
+    };
+    qq.map(|qq| (tuin, qq)).ok_or(Refusal(Retcode::WRONG_ID))
 }
 
 /// `GET /api/get_friend_info2`.
@@ -297,17 +302,11 @@ pub(crate) async fn get_friend_info2(
 ) -> Response {
     let call = Call::new(headers, &uri, &Bytes::new());
     let mut state = sandbox.lock();
-    let world = state.world().clone();
-    let session = match api_session(&mut state, &call, call.query("vfwebqq")) {
-        Ok(session) => session,
+    let (tuin, qq) = match queried_person(&mut state, &call) {
+        Ok(found) => found,
         Err(refusal) => return refusal.into_response(),
     };
-    let tuin = call
-        .query("tuin")
-        .and_then(|t| t.parse::<u64>().ok())
-        .unwrap_or(0);
-    let Some(person) = person_of(&world, &session.aliases, tuin).and_then(|qq| world.person(qq))
-    else {
+    let Some(person) = state.world().person(qq) else {
         return retcode_reply(Retcode::WRONG_ID);
     };
     result_reply(&UserInfo {
@@ -333,18 +332,11 @@ pub(crate) async fn get_single_long_nick2(
 ) -> Response {
     let call = Call::new(headers, &uri, &Bytes::new());
     let mut state = sandbox.lock();
-    let world = state.world().clone();
-    let session = match api_session(&mut state, &call, call.query("vfwebqq")) {
-        Ok(session) => session,
+    let (tuin, qq) = match queried_person(&mut state, &call) {
+        Ok(found) => found,
         Err(refusal) => return refusal.into_response(),
     };
-    let tuin = call
-        .query("tuin")
-        .and_then(|t| t.parse::<u64>().ok())
-        .unwrap_or(0);
-    let Some(qq) = person_of(&world, &session.aliases, tuin) else {
-        return retcode_reply(Retcode::WRONG_ID);
-    };
+    let world = state.world();
     let lnick = if qq == world.account.qq {
         world.account.lnick.clone()
     } else {
