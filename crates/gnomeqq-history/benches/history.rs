@@ -189,27 +189,64 @@ fn remove_database(path: &Path) {
     }
 }
 
-fn bench_insert(c: &mut Criterion) {
-    let path = bench_dir().join("insert.sqlite3");
+/// A fresh file database under `target/bench-history/`.
+fn fresh_database(name: &str) -> History {
+    let path = bench_dir().join(name);
     remove_database(&path);
-    let mut history = History::open(&path).expect("the insert database opens");
-    let mut rng = Lcg(7);
-    let mut n = 0;
+    History::open(&path).expect("the benchmark database opens")
+}
 
+/// The next `count` messages of a generated stream.
+fn next_batch(rng: &mut Lcg, n: &mut u64, count: usize) -> Vec<NewMessage> {
+    (0..count)
+        .map(|_| {
+            *n += 1;
+            generate_message(rng, *n)
+        })
+        .collect()
+}
+
+/// How many messages the engine lets gather before it indexes them in the background
+/// (`gnomeqq-core`'s `BACKGROUND_INDEX_CHUNK`), and how many the store's writers let
+/// gather before version 3 of the store moved indexing off the insert path.
+const INDEX_CHUNK: usize = 1_000;
+
+fn bench_insert(c: &mut Criterion) {
     let mut group = c.benchmark_group("history_insert");
     group.throughput(Throughput::Elements(BATCH as u64));
     group.sample_size(50);
     group.measurement_time(Duration::from_secs(10));
+
+    // Baseline and total work: every batch stored, and the trailing rows indexed in one
+    // go whenever 1,000 wait. That is what the writer did before (inside the batch's own
+    // transaction), and what the engine's background indexing adds up to now.
+    let mut history = fresh_database("insert-with-indexing.sqlite3");
+    let (mut rng, mut n) = (Lcg(7), 0);
+    group.bench_function("batch_of_20_plus_indexing_every_1000", |b| {
+        b.iter_batched(
+            || next_batch(&mut rng, &mut n, BATCH),
+            |batch| {
+                let inserted = history
+                    .insert_inbound_batch(&batch)
+                    .expect("batch is stored");
+                if history.unindexed().expect("lag is known") >= INDEX_CHUNK as u64 {
+                    history.index_pending(usize::MAX).expect("rows are indexed");
+                }
+                black_box(inserted)
+            },
+            criterion::BatchSize::SmallInput,
+        );
+    });
+    println!("  (stored {n} messages)");
+    drop(history);
+
+    // The poll path: only `insert_inbound_batch`. The writer's own bulk indexing at
+    // `INDEX_LAG_BOUND` trailing rows is included, so no work is left out for ever.
+    let mut history = fresh_database("insert.sqlite3");
+    let (mut rng, mut n) = (Lcg(7), 0);
     group.bench_function("batch_of_20", |b| {
         b.iter_batched(
-            || {
-                (0..BATCH)
-                    .map(|_| {
-                        n += 1;
-                        generate_message(&mut rng, n)
-                    })
-                    .collect::<Vec<_>>()
-            },
+            || next_batch(&mut rng, &mut n, BATCH),
             |batch| {
                 let inserted = history
                     .insert_inbound_batch(&batch)
@@ -219,8 +256,42 @@ fn bench_insert(c: &mut Criterion) {
             criterion::BatchSize::SmallInput,
         );
     });
+    println!(
+        "  (stored {n} messages, {} left unindexed at the end)",
+        history.unindexed().expect("lag is known")
+    );
     group.finish();
-    println!("insert benchmark stored {n} messages");
+    drop(history);
+
+    // Indexing alone, as the engine's background task does it: 1,000 trailing messages
+    // in one `index_pending` call. Storing them is set-up, not timed.
+    let mut group = c.benchmark_group("history_index");
+    group.throughput(Throughput::Elements(INDEX_CHUNK as u64));
+    group.sample_size(30);
+    group.measurement_time(Duration::from_secs(10));
+    let mut history = fresh_database("index.sqlite3");
+    let (mut rng, mut n) = (Lcg(7), 0);
+    group.bench_function("pending_1000", |b| {
+        // Set-up and routine both need the database, so the timing is done by hand.
+        b.iter_custom(|iterations| {
+            let mut timed = Duration::ZERO;
+            for _ in 0..iterations {
+                let batch = next_batch(&mut rng, &mut n, INDEX_CHUNK);
+                history
+                    .insert_inbound_batch(&batch)
+                    .expect("batch is stored");
+                let started = Instant::now();
+                let indexed = history
+                    .index_pending(INDEX_CHUNK)
+                    .expect("rows are indexed");
+                timed += started.elapsed();
+                assert_eq!(indexed, INDEX_CHUNK, "every stored row was waiting");
+            }
+            timed
+        });
+    });
+    println!("  (stored and indexed {n} messages)");
+    group.finish();
 }
 
 /// Opens the search corpus, generating it first if the file is missing.
@@ -290,26 +361,73 @@ fn memory_kib(field: &str) -> u64 {
         .unwrap_or(0)
 }
 
-fn search_report(test_mode: bool) {
+/// The corpus's size and file; in test mode a fresh small one.
+fn corpus_path(test_mode: bool) -> (u64, PathBuf) {
     let messages = match std::env::var("GNOMEQQ_BENCH_MESSAGES") {
         Ok(value) => value.parse().expect("GNOMEQQ_BENCH_MESSAGES is a number"),
         Err(_) if test_mode => 5_000,
         Err(_) => CORPUS,
     };
-    // The name carries the corpus layout; change `v2` when the schema or generator changes.
+    // The name carries the corpus layout; change `v2` when the generator changes. Schema
+    // changes need no new name: the store migrates the file when it opens it.
     let path = bench_dir().join(format!("search-v2-{messages}.sqlite3"));
     if test_mode {
         remove_database(&path);
     }
-    let history = corpus(&path, messages);
-    let size = std::fs::metadata(&path).map_or(0, |meta| meta.len());
+    (messages, path)
+}
+
+/// Reading a conversation back from the corpus: the newest 50 messages of one busy group
+/// (about 1.5 % of the corpus) and of one friend (about 0.25 %), and the conversation
+/// list with each conversation's last time and message count.
+fn bench_list(c: &mut Criterion, history: &History) {
+    let mut group = c.benchmark_group("history_list");
+    group.sample_size(50);
+    group.measurement_time(Duration::from_secs(5));
+    for (name, key) in [
+        (
+            "last_50_of_a_group",
+            ConversationKey::new(ConversationKind::Group, "group:600000"),
+        ),
+        (
+            "last_50_of_a_friend",
+            ConversationKey::new(ConversationKind::Friend, "qq:3100000000"),
+        ),
+    ] {
+        let found = history
+            .messages(Some(&key), None, 50)
+            .expect("history loads");
+        assert_eq!(
+            found.len(),
+            50,
+            "{name}: the corpus holds 50 messages of it"
+        );
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                black_box(
+                    history
+                        .messages(Some(&key), None, 50)
+                        .expect("history loads"),
+                )
+            });
+        });
+    }
+    group.sample_size(10);
+    group.bench_function("conversations", |b| {
+        b.iter(|| black_box(history.conversations().expect("conversations load")));
+    });
+    group.finish();
+}
+
+fn search_report(test_mode: bool, messages: u64, path: &Path, history: &History) {
+    let size = std::fs::metadata(path).map_or(0, |meta| meta.len());
     println!("SQLite {}", rusqlite::version());
     println!(
         "corpus: {messages} messages, {:.1} MiB on disk, {:.1} MiB per million messages",
         size as f64 / 1_048_576.0,
         size as f64 / 1_048_576.0 * 1_000_000.0 / messages as f64
     );
-    print_table_sizes(&path);
+    print_table_sizes(path);
 
     // Peak RSS from here on: clear_refs "5" resets VmHWM (Linux 4.0+).
     let reset = std::fs::write("/proc/self/clear_refs", "5").is_ok();
@@ -377,7 +495,7 @@ fn search_report(test_mode: bool) {
     );
 
     let rounds = if test_mode { 1 } else { 2 };
-    let conn = rusqlite::Connection::open(&path).expect("the corpus opens for baselines");
+    let conn = rusqlite::Connection::open(path).expect("the corpus opens for baselines");
     let mut full_rank = Vec::new();
     let mut like = Vec::new();
     let mut like_all = Vec::new();
@@ -464,12 +582,37 @@ fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let test_mode = args.iter().any(|arg| arg == "--test");
     let filter = args.iter().find(|arg| !arg.starts_with('-'));
+    // A section runs when the filter (criterion's, taken as a plain substring) matches
+    // one of its benchmark names, so a filtered run does not build what it skips.
+    let wanted = |names: &[&str]| {
+        filter.is_none_or(|filter| names.iter().any(|name| name.contains(filter.as_str())))
+    };
+    let list = wanted(&[
+        "history_list/last_50_of_a_group",
+        "history_list/last_50_of_a_friend",
+        "history_list/conversations",
+    ]);
+    let search = wanted(&["search"]);
 
     let mut criterion = Criterion::default().configure_from_args();
-    bench_insert(&mut criterion);
-    criterion.final_summary();
-
-    if filter.is_none_or(|filter| "search".contains(filter.as_str())) {
-        search_report(test_mode);
+    if wanted(&[
+        "history_insert/batch_of_20_plus_indexing_every_1000",
+        "history_insert/batch_of_20",
+        "history_index/pending_1000",
+    ]) {
+        bench_insert(&mut criterion);
+    }
+    if list || search {
+        let (messages, path) = corpus_path(test_mode);
+        let history = corpus(&path, messages);
+        if list {
+            bench_list(&mut criterion, &history);
+        }
+        criterion.final_summary();
+        if search {
+            search_report(test_mode, messages, &path, &history);
+        }
+    } else {
+        criterion.final_summary();
     }
 }

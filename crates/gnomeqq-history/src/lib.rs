@@ -71,11 +71,13 @@
 //! `contentless_delete=1` so a later migration may delete) whose rowid is the message
 //! id. FTS5 writes an index segment per transaction, which made storing a poll batch of
 //! twenty messages three times dearer than storing the rows alone, so the index trails
-//! the table by up to a thousand messages: writers index the trailing rows in bulk once
-//! that many gather (in the same transaction as the batch that reaches the mark), and
-//! every search first indexes whatever trails. A search therefore always sees every
-//! stored message (migration 002, `search_progress`). Search snippets are cut from the
-//! original text, not from the search form.
+//! the table (migration 002, `search_progress`). Storing a batch only appends the
+//! messages; [`History::index_pending`] indexes the trailing rows in bulk, in its own
+//! transaction, and the engine runs it in the background once a thousand messages wait.
+//! A writer indexes in its own transaction only when [`INDEX_LAG_BOUND`] messages wait
+//! (nobody ran `index_pending`), so the lag stays bounded. Every search first indexes
+//! whatever trails, and therefore always sees every stored message. Search snippets are
+//! cut from the original text, not from the search form.
 //!
 //! Known limit: scripts written without spaces other than CJK (Thai, Lao, Khmer) are
 //! indexed as whole runs, so only a prefix of a run is found.
@@ -95,4 +97,4 @@ pub use model::{
 };
 pub use schema::SCHEMA_VERSION;
 pub use search::{SEARCH_WINDOW, fts_query, search_form};
-pub use store::History;
+pub use store::{History, INDEX_LAG_BOUND};

@@ -111,7 +111,7 @@ impl History {
         for message in messages {
             inserted.push(writer.insert(message, true)?);
         }
-        catch_up_search(&tx, INDEX_BATCH)?;
+        catch_up_search(&tx, INDEX_LAG_BOUND, u64::MAX)?;
         tx.commit()?;
 
         Ok(inserted)
@@ -130,7 +130,7 @@ impl History {
         };
         let id = Writer::new(&tx).insert(&message, false)?.id();
         insert_outbox_event(&tx, id, &state)?;
-        catch_up_search(&tx, INDEX_BATCH)?;
+        catch_up_search(&tx, INDEX_LAG_BOUND, u64::MAX)?;
         tx.commit()?;
 
         Ok(id)
@@ -317,6 +317,29 @@ impl History {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
+    /// Adds the oldest `max_rows` messages that the search index does not hold yet to it,
+    /// in one transaction; returns how many. Storing a batch only appends messages, so
+    /// that a poll batch does not pay for the index; the engine calls this in the
+    /// background, in chunks large enough that FTS5 writes few segments (it writes one
+    /// per transaction). Rows left unindexed are still found: a search indexes whatever
+    /// trails first.
+    pub fn index_pending(&mut self, max_rows: usize) -> Result<usize> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let max_rows = u64::try_from(max_rows).unwrap_or(u64::MAX);
+        let count = catch_up_search(&tx, 1, max_rows)?;
+        tx.commit()?;
+
+        Ok(usize::try_from(count).unwrap_or(usize::MAX))
+    }
+
+    /// How many stored messages the search index does not hold yet (at most
+    /// [`INDEX_LAG_BOUND`] plus one batch).
+    pub fn unindexed(&self) -> Result<u64> {
+        Ok(search_lag(&self.conn)?.0)
+    }
+
     /// Merges the full-text index into one segment and refreshes the query planner's
     /// statistics. Worth running when the application is idle or closing after many
     /// inserts; never needed for correctness.
@@ -329,39 +352,59 @@ impl History {
     }
 }
 
-/// Writes messages inside one transaction, remembering the account, conversation and
-/// contact rows it has seen so a batch looks each up once. The memory lives no longer
-/// than the transaction, so it never holds ids of rows a rollback removed.
-/// How many messages may wait for the search index before a writer indexes them. FTS5
-/// writes an index segment per transaction; in bulk the cost per message is a fraction.
-const INDEX_BATCH: i64 = 1000;
+/// How many messages may wait for the search index before a writer indexes them itself,
+/// inside the batch's transaction. Indexing is meant to happen off the insert path
+/// ([`History::index_pending`], which the engine runs in the background); this bound
+/// only keeps the lag, and so the catch-up a search may have to do, finite when nobody
+/// runs it (a bulk import, a process without the engine).
+pub const INDEX_LAG_BOUND: u64 = 10_000;
 
-/// Writes the search rows of every message the index does not hold yet, when at least
-/// `at_least` wait (1: all of them, before a search).
-pub(crate) fn catch_up_search(tx: &Connection, at_least: i64) -> Result<()> {
-    let (indexed_up_to, newest): (i64, i64) = tx
+/// Messages the index does not hold yet, and the id the index reaches.
+fn search_lag(conn: &Connection) -> Result<(u64, i64)> {
+    let (indexed_up_to, newest): (i64, i64) = conn
         .prepare_cached(
             "SELECT indexed_up_to, (SELECT ifnull(max(id), 0) FROM messages) \
              FROM search_progress WHERE id = 0",
         )?
         .query_row([], |row| Ok((row.get(0)?, row.get(1)?)))?;
-    if newest - indexed_up_to < at_least {
-        return Ok(());
-    }
-    let mut select =
-        tx.prepare_cached("SELECT id, text FROM messages WHERE id > ?1 ORDER BY id")?;
-    let mut insert = tx.prepare_cached("INSERT INTO messages_fts (rowid, body) VALUES (?1, ?2)")?;
-    let mut rows = select.query(params![indexed_up_to])?;
-    while let Some(row) = rows.next()? {
-        let id: i64 = row.get(0)?;
-        let text: String = row.get(1)?;
-        insert.execute(params![id, search::search_form(&text)])?;
-    }
-    tx.prepare_cached("UPDATE search_progress SET indexed_up_to = ?1 WHERE id = 0")?
-        .execute(params![newest])?;
-    Ok(())
+
+    Ok((
+        newest.saturating_sub(indexed_up_to).unsigned_abs(),
+        indexed_up_to,
+    ))
 }
 
+/// Writes the search rows of the oldest `max_rows` messages the index does not hold yet,
+/// when at least `at_least` wait (1: any). Returns how many were indexed. Must run inside
+/// a write transaction: ids above `indexed_up_to` are then exactly the unindexed rows,
+/// since rows are never deleted and writers are serialised.
+pub(crate) fn catch_up_search(tx: &Connection, at_least: u64, max_rows: u64) -> Result<u64> {
+    let (lag, indexed_up_to) = search_lag(tx)?;
+    if lag == 0 || lag < at_least {
+        return Ok(0);
+    }
+    let mut select =
+        tx.prepare_cached("SELECT id, text FROM messages WHERE id > ?1 ORDER BY id LIMIT ?2")?;
+    let mut insert = tx.prepare_cached("INSERT INTO messages_fts (rowid, body) VALUES (?1, ?2)")?;
+    let limit = i64::try_from(max_rows).unwrap_or(i64::MAX);
+    let mut rows = select.query(params![indexed_up_to, limit])?;
+    let mut last = indexed_up_to;
+    let mut count = 0;
+    while let Some(row) = rows.next()? {
+        last = row.get(0)?;
+        let text = row.get_ref(1)?.as_str().map_err(rusqlite::Error::from)?;
+        insert.execute(params![last, search::search_form(text)])?;
+        count += 1;
+    }
+    tx.prepare_cached("UPDATE search_progress SET indexed_up_to = ?1 WHERE id = 0")?
+        .execute(params![last])?;
+
+    Ok(count)
+}
+
+/// Writes messages inside one transaction, remembering the account, conversation and
+/// contact rows it has seen so a batch looks each up once. The memory lives no longer
+/// than the transaction, so it never holds ids of rows a rollback removed.
 struct Writer<'a> {
     tx: &'a Transaction<'a>,
     accounts: HashMap<String, i64>,

@@ -272,3 +272,49 @@ fn searching_while_another_process_writes_waits_instead_of_failing() {
     assert_eq!(failures, 0);
     assert_eq!(reader.search("开始", 5).unwrap().len(), 1);
 }
+
+#[test]
+fn storing_leaves_the_index_to_index_pending_and_search_still_sees_everything() {
+    let texts: Vec<String> = (0..30).map(|n| format!("消息 number{n}")).collect();
+    let texts: Vec<&str> = texts.iter().map(String::as_str).collect();
+    let mut history = crate::support::history_with(&texts);
+    assert_eq!(history.unindexed().unwrap(), 30, "storing indexes nothing");
+
+    assert_eq!(history.index_pending(10).unwrap(), 10);
+    assert_eq!(history.unindexed().unwrap(), 20);
+
+    // number29 is among the 20 still waiting: a search indexes them first.
+    assert_eq!(found(&history, "number29"), ["消息 number29"]);
+    assert_eq!(found(&history, "number0"), ["消息 number0"]);
+    assert_eq!(history.unindexed().unwrap(), 0);
+    assert_eq!(history.index_pending(10).unwrap(), 0);
+    assert_eq!(history.search("消息", 100).unwrap().len(), 30);
+}
+
+#[test]
+fn a_writer_indexes_once_the_lag_bound_is_reached() {
+    let bound = usize::try_from(gnomeqq_history::INDEX_LAG_BOUND).unwrap();
+    let mut history = gnomeqq_history::History::open_in_memory().unwrap();
+    let batch: Vec<_> = (1..bound)
+        .map(|n| {
+            let n = i64::try_from(n).unwrap();
+            crate::support::inbound(n, n, &format!("消息 {n}"))
+        })
+        .collect();
+    history.insert_inbound_batch(&batch).unwrap();
+    assert_eq!(
+        history.unindexed().unwrap(),
+        gnomeqq_history::INDEX_LAG_BOUND - 1
+    );
+
+    let last = i64::try_from(bound).unwrap();
+    history
+        .insert_inbound_batch(&[crate::support::inbound(last, last, "最后 last")])
+        .unwrap();
+
+    assert_eq!(
+        history.unindexed().unwrap(),
+        0,
+        "the writer indexed every row"
+    );
+}
