@@ -71,6 +71,9 @@ pub struct Account {
     /// Where messages are kept, once attached after login (the database is per account);
     /// unset keeps nothing (the demo).
     history: Arc<std::sync::OnceLock<Arc<std::sync::Mutex<History>>>>,
+    /// Whether a background task is adding stored messages to the search index, so at
+    /// most one runs per account.
+    indexing: Arc<std::sync::atomic::AtomicBool>,
 }
 
 /// How stable ids begin (see the `records` module); `find` takes them as well as names.
@@ -85,6 +88,12 @@ pub const DEFAULT_PACING: Duration = Duration::from_secs(1);
 
 /// How long after a send its echo still confirms it (seconds of server time).
 const ECHO_WINDOW_SECS: i64 = 300;
+
+/// How many stored messages may wait for the search index before the background task
+/// indexes them, and how many it indexes per transaction. FTS5 writes an index segment
+/// per transaction, so chunks this large cost a fraction per message of indexing each
+/// poll batch; a search catches up on fewer than this many itself.
+const BACKGROUND_INDEX_CHUNK: usize = 1_000;
 
 /// How [`Account::connect`] got online.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -144,6 +153,7 @@ impl Account {
             last_failure: Arc::default(),
             seen: Arc::default(),
             history: Arc::default(),
+            indexing: Arc::default(),
             last_refresh: Arc::default(),
             pacing: DEFAULT_PACING,
             last_send: Arc::default(),
@@ -745,6 +755,9 @@ impl Account {
         };
         match stored {
             Ok(inserted) => {
+                if inserted.iter().any(|(_, inserted)| inserted.is_new()) {
+                    self.index_in_background();
+                }
                 for (slot, inserted) in inserted {
                     if !inserted.is_new() {
                         tracing::debug!("A message already in the history was delivered again");
@@ -965,6 +978,45 @@ impl Account {
         if let Some(Err(error)) = stored {
             tracing::error!("Could not store a send's state: {error}");
         }
+    }
+
+    /// Adds stored messages to the history's search index on a blocking thread, once
+    /// [`BACKGROUND_INDEX_CHUNK`] of them wait, so that storing a poll batch never pays
+    /// for the index. The lock is taken per chunk: a poll batch waits for at most one.
+    /// Returns at once; does nothing while an earlier run is still going.
+    fn index_in_background(&self) {
+        use std::sync::atomic::Ordering;
+
+        let Some(history) = self.history() else {
+            return;
+        };
+        if self.indexing.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let indexing = Arc::clone(&self.indexing);
+        let task = tokio::task::spawn_blocking(move || {
+            loop {
+                let mut history = history
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                let indexed = match history.unindexed() {
+                    Ok(waiting) if waiting >= BACKGROUND_INDEX_CHUNK as u64 => {
+                        history.index_pending(BACKGROUND_INDEX_CHUNK)
+                    }
+                    Ok(_) => break,
+                    Err(error) => Err(error),
+                };
+                if let Err(error) = indexed {
+                    // Nothing is lost: a search indexes whatever trails, and a writer does
+                    // once the store's bound is reached.
+                    tracing::warn!("Could not update the search index: {error}");
+                    break;
+                }
+            }
+            indexing.store(false, Ordering::Release);
+        });
+        // Not awaited: the poll loop goes on while the index is written.
+        drop(task);
     }
 
     /// Runs `work` on the history in a blocking thread (SQLite calls block); `None` when

@@ -5,6 +5,7 @@
 //! control API under `/sandbox/`, and bounds every wait.
 
 mod find;
+mod history_index;
 mod login;
 mod poll_loop;
 mod receive;
