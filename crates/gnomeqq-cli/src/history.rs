@@ -12,11 +12,6 @@ use gnomeqq_history::{ConversationKey, History, StoredMessage};
 
 use crate::say;
 
-/// The history database of an account.
-pub fn database_path(data_dir: &Path, qq: u64) -> PathBuf {
-    data_dir.join(qq.to_string()).join("history.sqlite3")
-}
-
 /// Opens the history of `account`, or of the only account in `data_dir`.
 pub fn open(data_dir: Option<&Path>, account: Option<u64>) -> anyhow::Result<History> {
     let data_dir = data_dir.context("no data directory: pass --data-dir")?;
@@ -27,7 +22,7 @@ pub fn open(data_dir: Option<&Path>, account: Option<u64>) -> anyhow::Result<His
                 .map(|entries| {
                     entries
                         .filter_map(|entry| entry.ok()?.file_name().to_str()?.parse().ok())
-                        .filter(|qq| database_path(data_dir, *qq).exists())
+                        .filter(|qq| gnomeqq_core::places::history_path(data_dir, *qq).exists())
                         .collect()
                 })
                 .unwrap_or_default();
@@ -49,7 +44,7 @@ pub fn open(data_dir: Option<&Path>, account: Option<u64>) -> anyhow::Result<His
             }
         }
     };
-    let path = database_path(data_dir, qq);
+    let path = gnomeqq_core::places::history_path(data_dir, qq);
     if !path.exists() {
         bail!("account {qq} has no history in {}", data_dir.display());
     }

@@ -15,9 +15,7 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand, ValueEnum};
-use gnomeqq_core::{
-    Account, AppEvent, FileSessionStore, LoginStep, SecretServiceStore, SessionStore, TargetKind,
-};
+use gnomeqq_core::{Account, AppEvent, LoginStep, SessionStore, TargetKind, places};
 use smartqq_client::{Client, ClientOptions};
 use smartqq_protocol::api::Era;
 use smartqq_protocol::retcode::SendOutcome;
@@ -429,13 +427,7 @@ fn attach_history(cli: &Cli, account: &Account) -> anyhow::Result<()> {
     ) else {
         return Ok(());
     };
-    let path = history::database_path(&dir, session.qq.get());
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent)
-            .with_context(|| format!("could not create {}", parent.display()))?;
-    }
-    let store = gnomeqq_history::History::open(&path)
-        .with_context(|| format!("could not open {}", path.display()))?;
+    let store = places::open_history(&dir, session.qq.get())?;
     account.attach_history(store);
     Ok(())
 }
@@ -455,28 +447,12 @@ async fn online(cli: &Cli, json: bool) -> anyhow::Result<(Account, UnboundedRece
 /// Where the session is kept: the Secret Service when the desktop session runs one, else a
 /// 0600 file in the data directory.
 async fn session_store(cli: &Cli, server: &str) -> Option<Arc<dyn SessionStore>> {
-    if std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_some() {
-        let connecting = SecretServiceStore::connect(server);
-        match tokio::time::timeout(Duration::from_secs(3), connecting).await {
-            Ok(Ok(store)) => return Some(Arc::new(store)),
-            Ok(Err(error)) => {
-                tracing::debug!("No Secret Service, keeping the session in a file: {error}")
-            }
-            Err(_) => {
-                tracing::debug!("The Secret Service did not answer, keeping the session in a file")
-            }
-        }
-    }
-    let dir = data_dir(cli.data_dir.as_deref())?;
-    Some(Arc::new(FileSessionStore::for_server(&dir, server)))
+    places::session_store(data_dir(cli.data_dir.as_deref()).as_deref(), server).await
 }
 
 /// The data directory: `--data-dir`, else the XDG data directory.
 fn data_dir(cli_choice: Option<&std::path::Path>) -> Option<PathBuf> {
-    match cli_choice {
-        Some(dir) => Some(dir.to_owned()),
-        None => directories::ProjectDirs::from("", "", "gnomeqq").map(|d| d.data_dir().to_owned()),
-    }
+    places::data_dir(cli_choice)
 }
 
 /// Logs in, drawing each QR code in the terminal and, given a directory, saving it there

@@ -208,6 +208,17 @@ impl Account {
         }
     }
 
+    /// The saved session's JSON, if this account keeps one (to offer it before connecting).
+    pub async fn saved_session_json(&self) -> Option<String> {
+        match self.store.as_ref()?.load().await {
+            Ok(text) => text,
+            Err(error) => {
+                tracing::warn!("Could not read the saved session: {error}");
+                None
+            }
+        }
+    }
+
     /// Gets online: resumes the saved session when it still works, else signs on again
     /// without a scan when the server allows it, else logs in with a QR code. A stale,
     /// corrupt or foreign saved session gives one notice, never an error (FAULTS BR-31);
@@ -1020,8 +1031,9 @@ impl Account {
     }
 
     /// Runs `work` on the history in a blocking thread (SQLite calls block); `None` when
-    /// no history is attached.
-    async fn with_history<T: Send + 'static>(
+    /// no history is attached. Readers (the GUI opening a conversation) share the one
+    /// connection with the writer, so a read never sees a half-stored reply.
+    pub async fn with_history<T: Send + 'static>(
         &self,
         work: impl FnOnce(&mut History) -> gnomeqq_history::Result<T> + Send + 'static,
     ) -> Option<std::result::Result<T, String>> {
@@ -1046,6 +1058,17 @@ impl Account {
     /// while uins and gids change (see the `records` module for the forms).
     pub fn stable_id(&self, conversation: Conversation) -> String {
         crate::records::conversation_key(&self.directory(), conversation, None).stable_id
+    }
+
+    /// The history's key of the conversation `message` belongs to: what the store files it
+    /// under, so a view opened from the history and a live message meet in one place.
+    /// (A temporary session is keyed by the sender's QQ number when the server gave it.)
+    pub fn message_key(&self, message: &IncomingMessage) -> gnomeqq_history::ConversationKey {
+        crate::records::conversation_key(
+            &self.directory(),
+            message.conversation,
+            message.sender_qq.filter(|_| !message.own),
+        )
     }
 
     /// The conversation a stable id names in this session. It reaches the same person or

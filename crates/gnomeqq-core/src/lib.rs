@@ -11,6 +11,7 @@ pub mod commands;
 pub mod directory;
 pub mod events;
 mod inbox;
+pub mod places;
 mod records;
 pub mod session_store;
 

@@ -1,0 +1,174 @@
+//! One conversation: its messages, unread count and last activity.
+
+use gnomeqq_history::ConversationKey;
+use gtk::glib::subclass::prelude::*;
+use gtk::prelude::*;
+use gtk::{gio, glib};
+
+use super::Message;
+use crate::session::{MessageInfo, Outbox};
+
+/// How much of the last message the sidebar shows.
+const PREVIEW_CHARS: usize = 80;
+
+mod imp {
+    use std::cell::{Cell, OnceCell, RefCell};
+
+    use super::*;
+
+    #[derive(Debug, Default, glib::Properties)]
+    #[properties(wrapper_type = super::Conversation)]
+    pub struct Conversation {
+        /// The conversation key, in its string form.
+        #[property(get, set, construct_only)]
+        key: RefCell<String>,
+        /// `friend`, `group`, `discussion` or `temporary`.
+        #[property(get, set, construct_only)]
+        kind: RefCell<String>,
+        /// Its display name.
+        #[property(get, set)]
+        name: RefCell<String>,
+        /// Unix seconds of its newest message; 0 without one.
+        #[property(get, set)]
+        last_time: Cell<i64>,
+        /// Messages received since it was last read.
+        #[property(get, set)]
+        unread: Cell<u32>,
+        /// The start of the newest message, on one line.
+        #[property(get, set)]
+        preview: RefCell<String>,
+        /// Whether its history has been loaded into `messages`.
+        #[property(get, set)]
+        loaded: Cell<bool>,
+        /// The messages, oldest first.
+        #[property(get)]
+        messages: OnceCell<gio::ListStore>,
+    }
+
+    #[glib::object_subclass]
+    impl ObjectSubclass for Conversation {
+        const NAME: &'static str = "GnomeqqConversation";
+        type Type = super::Conversation;
+    }
+
+    #[glib::derived_properties]
+    impl ObjectImpl for Conversation {
+        fn constructed(&self) {
+            self.parent_constructed();
+            let _ = self.messages.set(gio::ListStore::new::<Message>());
+        }
+    }
+}
+
+glib::wrapper! {
+    /// A conversation with a friend, a group, a discussion or a temporary contact.
+    pub struct Conversation(ObjectSubclass<imp::Conversation>);
+}
+
+impl Conversation {
+    /// An empty conversation.
+    pub fn new(key: &ConversationKey, name: &str) -> Self {
+        glib::Object::builder()
+            .property("key", super::key_to_string(key))
+            .property("kind", key.kind.as_str())
+            .property("name", name)
+            .build()
+    }
+
+    /// The key, as the engine and the history know it.
+    pub fn conversation_key(&self) -> Option<ConversationKey> {
+        super::key_from_string(&self.key())
+    }
+
+    fn last_message(&self) -> Option<Message> {
+        let messages = self.messages();
+        messages
+            .item(messages.n_items().checked_sub(1)?)
+            .and_downcast::<Message>()
+    }
+
+    /// Adds a message at the end; a received one counts as unread unless `read`.
+    pub fn push(&self, info: &MessageInfo, read: bool) -> Message {
+        let message = Message::new(info);
+        let starts_group = self
+            .last_message()
+            .is_none_or(|last| !message.continues(&last));
+        message.set_starts_group(starts_group);
+        self.messages().append(&message);
+        if !info.own && !read {
+            self.set_unread(self.unread().saturating_add(1));
+        }
+        self.note_activity(info);
+        message
+    }
+
+    /// Takes in our own message echoed by the server: it confirms the newest matching
+    /// message this window sent (sent or unconfirmed) instead of showing it twice; an echo
+    /// of a message sent elsewhere is added.
+    pub fn take_echo(&self, info: &MessageInfo) -> Message {
+        let messages = self.messages();
+        let waiting = (0..messages.n_items()).rev().find_map(|index| {
+            let message = messages.item(index).and_downcast::<Message>()?;
+            let awaiting = matches!(
+                message.outbox_state().as_str(),
+                "sent" | "unconfirmed" | "sending"
+            );
+            (message.own() && awaiting && message.text() == info.text).then_some(message)
+        });
+        match waiting {
+            Some(message) => {
+                message.set_outbox(&Outbox::Confirmed);
+                message
+            }
+            None => self.push(info, true),
+        }
+    }
+
+    /// Replaces the messages with the history's, keeping any live message the history
+    /// did not return (one that arrived while it was being read).
+    pub fn load_history(&self, history: &[MessageInfo]) {
+        let messages = self.messages();
+        let live: Vec<Message> = (0..messages.n_items())
+            .filter_map(|index| messages.item(index).and_downcast::<Message>())
+            .filter(|message| !history.iter().any(|info| message.same_as(info)))
+            .collect();
+        let mut loaded: Vec<Message> = Vec::with_capacity(history.len() + live.len());
+        for info in history {
+            let message = Message::new(info);
+            let starts_group = loaded.last().is_none_or(|last| !message.continues(last));
+            message.set_starts_group(starts_group);
+            loaded.push(message);
+        }
+        for message in live {
+            let starts_group = loaded.last().is_none_or(|last| !message.continues(last));
+            message.set_starts_group(starts_group);
+            loaded.push(message);
+        }
+        messages.splice(0, messages.n_items(), &loaded);
+        if let Some(last) = history.last().filter(|last| last.time >= self.last_time()) {
+            self.note_activity(last);
+        }
+        self.set_loaded(true);
+    }
+
+    /// Marks everything read.
+    pub fn mark_read(&self) {
+        self.set_unread(0);
+    }
+
+    fn note_activity(&self, info: &MessageInfo) {
+        self.set_last_time(self.last_time().max(info.time));
+        let line: String = info
+            .text
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+            .chars()
+            .take(PREVIEW_CHARS)
+            .collect();
+        self.set_preview(line);
+        if !info.conversation_name.is_empty() {
+            self.set_name(info.conversation_name.as_str());
+        }
+    }
+}

@@ -1,0 +1,793 @@
+//! The main window: the login page until the account is online, then the sidebar of
+//! conversations and contacts beside the open conversation. It owns the session: engine
+//! events arrive here through a channel and update the models.
+
+use adw::prelude::*;
+use adw::subclass::prelude::*;
+use gettextrs::gettext;
+use gnomeqq_history::ConversationKey;
+use gtk::{CompositeTemplate, gio, glib};
+
+use crate::conversation_row::ConversationRow;
+use crate::conversation_view::{ConversationView, kind_label};
+use crate::i18n::gettext_f;
+use crate::login_page::LoginPage;
+use crate::model::{
+    Contact, Conversation, ConversationList, Message, key_from_string, key_to_string,
+};
+use crate::runtime::spawn_tokio;
+use crate::session::{ClientEvent, MessageInfo, Outbox, Session, SessionOptions};
+
+mod imp {
+    use std::cell::{Cell, OnceCell, RefCell};
+
+    use super::*;
+
+    #[derive(Debug, Default, CompositeTemplate)]
+    #[template(file = "window.ui")]
+    pub struct Window {
+        #[template_child]
+        pub(super) toast_overlay: TemplateChild<adw::ToastOverlay>,
+        #[template_child]
+        pub(super) main_stack: TemplateChild<gtk::Stack>,
+        #[template_child]
+        pub(super) login_page: TemplateChild<LoginPage>,
+        #[template_child]
+        pub(super) notice_revealer: TemplateChild<gtk::Revealer>,
+        #[template_child]
+        pub(super) notice_label: TemplateChild<gtk::Label>,
+        #[template_child]
+        pub(super) notice_button: TemplateChild<gtk::Button>,
+        #[template_child]
+        pub(super) leaflet: TemplateChild<adw::Leaflet>,
+        #[template_child]
+        pub(super) sidebar: TemplateChild<gtk::Box>,
+        #[template_child]
+        pub(super) sidebar_title: TemplateChild<adw::WindowTitle>,
+        #[template_child]
+        pub(super) search_bar: TemplateChild<gtk::SearchBar>,
+        #[template_child]
+        pub(super) search_entry: TemplateChild<gtk::SearchEntry>,
+        #[template_child]
+        pub(super) search_button: TemplateChild<gtk::ToggleButton>,
+        #[template_child]
+        pub(super) sidebar_stack: TemplateChild<adw::ViewStack>,
+        #[template_child]
+        pub(super) conversation_list: TemplateChild<gtk::ListView>,
+        #[template_child]
+        pub(super) contact_list: TemplateChild<gtk::ListBox>,
+        #[template_child]
+        pub(super) conversation_view: TemplateChild<ConversationView>,
+
+        /// How this window connects (changed by "Try the Sandbox").
+        pub(super) options: RefCell<SessionOptions>,
+        /// The running session, once started.
+        pub(super) session: RefCell<Option<Session>>,
+        /// The task receiving the session's events.
+        pub(super) events_task: RefCell<Option<glib::JoinHandle<()>>>,
+        /// Every conversation.
+        pub(super) conversations: ConversationList,
+        /// Every contact, in sections.
+        pub(super) contacts: OnceCell<gio::ListStore>,
+        /// The search filter of both sidebar lists.
+        pub(super) filter: OnceCell<gtk::CustomFilter>,
+        /// The conversations' selection (to highlight the open one).
+        pub(super) selection: OnceCell<gtk::SingleSelection>,
+        /// Whether the account is online.
+        pub(super) online: Cell<bool>,
+        /// Our nickname, the sender name of what we write.
+        pub(super) own_name: RefCell<String>,
+        /// The QQ number whose password login waits for its captcha.
+        pub(super) password_pending: Cell<Option<u64>>,
+    }
+
+    #[glib::object_subclass]
+    impl ObjectSubclass for Window {
+        const NAME: &'static str = "GnomeqqWindow";
+        type Type = super::Window;
+        type ParentType = adw::ApplicationWindow;
+
+        fn class_init(klass: &mut Self::Class) {
+            LoginPage::ensure_type();
+            ConversationView::ensure_type();
+            klass.bind_template();
+
+            klass.install_action(
+                "win.send-message",
+                Some(&<(String, String)>::static_variant_type()),
+                |window, _, target| {
+                    if let Some((key, text)) = target.and_then(<(String, String)>::from_variant) {
+                        window.send_message(&key, text);
+                    }
+                },
+            );
+            klass.install_action(
+                "win.retry-message",
+                Some(&<(String, u64)>::static_variant_type()),
+                |window, _, target| {
+                    if let Some((key, local_id)) = target.and_then(<(String, u64)>::from_variant) {
+                        window.retry_message(&key, local_id);
+                    }
+                },
+            );
+            klass.install_action(
+                "win.open-conversation",
+                Some(glib::VariantTy::STRING),
+                |window, _, target| {
+                    if let Some(key) = target.and_then(String::from_variant) {
+                        window.open_conversation_key(&key);
+                    }
+                },
+            );
+            klass.install_action("win.go-back", None, |window, _, _| {
+                window
+                    .imp()
+                    .leaflet
+                    .navigate(adw::NavigationDirection::Back);
+            });
+            klass.install_action("win.search", None, |window, _, _| {
+                let imp = window.imp();
+                if imp.online.get() {
+                    imp.leaflet.set_visible_child(&*imp.sidebar);
+                    imp.search_button.set_active(true);
+                    imp.search_entry.grab_focus();
+                }
+            });
+            klass.install_action("win.try-sandbox", None, |window, _, _| {
+                window.imp().options.borrow_mut().sandbox = true;
+                window.start();
+            });
+            klass.install_action("win.qr-login", None, |window, _, _| window.connect(false));
+            klass.install_action("win.resume-login", None, |window, _, _| {
+                window.connect(true)
+            });
+            klass.install_action("win.password-login", None, |window, _, _| {
+                window.password_login()
+            });
+            klass.install_action("win.log-in-again", None, |window, _, _| window.start());
+            klass.install_action("win.log-out", None, |window, _, _| window.log_out());
+        }
+
+        fn instance_init(obj: &glib::subclass::InitializingObject<Self>) {
+            obj.init_template();
+        }
+    }
+
+    impl ObjectImpl for Window {
+        fn constructed(&self) {
+            self.parent_constructed();
+            let window = self.obj();
+            window.setup_sidebar();
+            window.setup_behaviour();
+        }
+
+        fn dispose(&self) {
+            if let Some(task) = self.events_task.take() {
+                task.abort();
+            }
+            if let Some(session) = self.session.take() {
+                session.close();
+            }
+        }
+    }
+
+    impl WidgetImpl for Window {}
+    impl WindowImpl for Window {}
+    impl ApplicationWindowImpl for Window {}
+    impl AdwApplicationWindowImpl for Window {}
+}
+
+glib::wrapper! {
+    /// The GnomeQQ window.
+    pub struct Window(ObjectSubclass<imp::Window>)
+        @extends gtk::Widget, gtk::Window, gtk::ApplicationWindow, adw::ApplicationWindow,
+        @implements gio::ActionMap, gio::ActionGroup, gtk::Root, gtk::Native,
+            gtk::Buildable, gtk::ConstraintTarget, gtk::ShortcutManager;
+}
+
+impl Window {
+    /// A window of `application` that connects as `options` say; call [`Window::start`].
+    pub fn new(application: &impl IsA<gtk::Application>, options: SessionOptions) -> Self {
+        let window: Self = glib::Object::builder()
+            .property("application", application)
+            .build();
+        window.imp().options.replace(options);
+        window
+    }
+
+    /// The conversations (for tests and the notification actions).
+    pub fn conversations(&self) -> ConversationList {
+        self.imp().conversations.clone()
+    }
+
+    /// The conversation view.
+    pub fn conversation_view(&self) -> ConversationView {
+        self.imp().conversation_view.get()
+    }
+
+    /// Whether the account is online.
+    pub fn is_online(&self) -> bool {
+        self.imp().online.get()
+    }
+
+    /// Whether the login page is showing a QR code to scan.
+    pub fn shows_qr_code(&self) -> bool {
+        let imp = self.imp();
+        imp.main_stack.visible_child_name().as_deref() == Some("login")
+            && imp.login_page.shows_qr_code()
+    }
+
+    /// The embedded sandbox's URL, when this window runs one.
+    pub fn sandbox_url(&self) -> Option<String> {
+        self.imp().session.borrow().as_ref()?.sandbox_url()
+    }
+
+    /// (Re)starts the session: the login page, then online.
+    pub fn start(&self) {
+        let imp = self.imp();
+        if let Some(task) = imp.events_task.take() {
+            task.abort();
+        }
+        if let Some(session) = imp.session.take() {
+            session.close();
+        }
+        imp.online.set(false);
+        imp.password_pending.set(None);
+        imp.conversation_view.set_conversation(None);
+        imp.conversations.clear();
+        if let Some(contacts) = imp.contacts.get() {
+            contacts.remove_all();
+        }
+        imp.notice_revealer.set_reveal_child(false);
+        imp.main_stack.set_visible_child_name("login");
+        imp.login_page.reset(&gettext("Connecting…"));
+        let options = imp.options.borrow().clone();
+        glib::spawn_future_local(glib::clone!(
+            #[weak(rename_to = window)]
+            self,
+            async move {
+                let started = spawn_tokio(Session::start(options)).await;
+                let (session, events) = match started {
+                    Ok(Ok(started)) => started,
+                    Ok(Err(error)) => {
+                        window.login_failed(&error);
+                        return;
+                    }
+                    Err(error) => {
+                        window.login_failed(&anyhow::Error::new(error));
+                        return;
+                    }
+                };
+                let imp = window.imp();
+                imp.login_page
+                    .set_password_login_available(session.password_login_exists());
+                imp.session.replace(Some(session.clone()));
+                let task = glib::spawn_future_local(glib::clone!(
+                    #[weak]
+                    window,
+                    async move {
+                        while let Ok(event) = events.recv().await {
+                            window.handle_event(event);
+                        }
+                    }
+                ));
+                imp.events_task.replace(Some(task));
+                let saved = spawn_tokio({
+                    let session = session.clone();
+                    async move { session.saved_account().await }
+                })
+                .await
+                .ok()
+                .flatten();
+                match saved {
+                    Some(qq) => imp.login_page.show_saved(qq),
+                    None => window.connect(true),
+                }
+            }
+        ));
+    }
+
+    /// Logs in: the saved login when `resume` (else a QR code), or a new QR login.
+    fn connect(&self, resume: bool) {
+        let Some(session) = self.imp().session.borrow().clone() else {
+            return;
+        };
+        self.imp().login_page.reset(&gettext("Connecting…"));
+        glib::spawn_future_local(glib::clone!(
+            #[weak(rename_to = window)]
+            self,
+            async move {
+                match spawn_tokio(async move { session.connect(resume).await }).await {
+                    Ok(Ok(())) => {}
+                    Ok(Err(error)) => window.login_failed(&error),
+                    Err(error) => window.login_failed(&anyhow::Error::new(error)),
+                }
+            }
+        ));
+    }
+
+    fn password_login(&self) {
+        let imp = self.imp();
+        let Some(session) = imp.session.borrow().clone() else {
+            return;
+        };
+        let form = imp.login_page.password_form();
+        let Some(qq) = form.qq else {
+            imp.login_page.show_error(&gettext("Type your QQ number"));
+            return;
+        };
+        if form.password.is_empty() {
+            imp.login_page.show_error(&gettext("Type your password"));
+            return;
+        }
+        // The captcha answer belongs to the check of this number; a changed number starts over.
+        let captcha = form
+            .captcha
+            .filter(|_| imp.password_pending.get() == Some(qq));
+        imp.login_page.reset(&gettext("Logging in…"));
+        glib::spawn_future_local(glib::clone!(
+            #[weak(rename_to = window)]
+            self,
+            async move {
+                let imp = window.imp();
+                if captcha.is_none() {
+                    let checking = session.clone();
+                    let checked =
+                        spawn_tokio(async move { checking.password_check(qq).await }).await;
+                    match checked {
+                        Ok(Ok(None)) => {}
+                        Ok(Ok(Some(png))) => {
+                            imp.password_pending.set(Some(qq));
+                            imp.login_page.show_captcha(&png);
+                            imp.login_page.show_error(&gettext(
+                                "Type the code in the picture, then log in again",
+                            ));
+                            return;
+                        }
+                        Ok(Err(error)) => return window.login_failed(&error),
+                        Err(error) => return window.login_failed(&anyhow::Error::new(error)),
+                    }
+                }
+                let password = form.password;
+                let logged_in =
+                    spawn_tokio(async move { session.password_login(password, captcha).await })
+                        .await;
+                imp.password_pending.set(None);
+                imp.login_page.clear_password();
+                match logged_in {
+                    Ok(Ok(())) => {}
+                    Ok(Err(error)) => window.login_failed(&error),
+                    Err(error) => window.login_failed(&anyhow::Error::new(error)),
+                }
+            }
+        ));
+    }
+
+    fn login_failed(&self, error: &anyhow::Error) {
+        tracing::warn!("Login failed: {error:#}");
+        self.imp().login_page.show_error(&gettext_f(
+            "Could not log in: {reason}",
+            &[("reason", &format!("{error:#}"))],
+        ));
+    }
+
+    fn log_out(&self) {
+        let Some(session) = self.imp().session.borrow().clone() else {
+            return;
+        };
+        glib::spawn_future_local(glib::clone!(
+            #[weak(rename_to = window)]
+            self,
+            async move {
+                let _ = spawn_tokio(async move { session.log_out().await }).await;
+                window.start();
+            }
+        ));
+    }
+
+    /// Applies one engine event to the models and the window.
+    pub fn handle_event(&self, event: ClientEvent) {
+        let imp = self.imp();
+        match event {
+            ClientEvent::SandboxReady { url } => {
+                tracing::info!("Sandbox listening on {url}");
+            }
+            ClientEvent::Login(step) => imp.login_page.set_step(&step),
+            ClientEvent::Notice(text) => self.toast(&text),
+            ClientEvent::Online {
+                qq,
+                nick,
+                contacts,
+                conversations,
+            } => {
+                imp.online.set(true);
+                imp.own_name.replace(nick.clone());
+                imp.sidebar_title.set_subtitle(&gettext_f(
+                    "{nick} ({number})",
+                    &[("nick", &nick), ("number", &qq.to_string())],
+                ));
+                imp.conversations.add_history(&conversations);
+                if let Some(store) = imp.contacts.get() {
+                    let contacts: Vec<Contact> = contacts.iter().map(Contact::new).collect();
+                    store.splice(0, store.n_items(), &contacts);
+                }
+                imp.notice_revealer.set_reveal_child(false);
+                imp.main_stack.set_visible_child_name("session");
+            }
+            ClientEvent::Message(info) => self.receive(&info),
+            ClientEvent::Reconnecting => {
+                self.show_notice(&gettext("The connection broke; reconnecting…"), false);
+            }
+            ClientEvent::Reconnected => {
+                imp.notice_revealer.set_reveal_child(false);
+                self.toast(&gettext("Connected again"));
+            }
+            ClientEvent::Kicked(reason) => {
+                imp.online.set(false);
+                tracing::info!("Kicked: {reason}");
+                self.show_notice(
+                    &gettext("This account logged in elsewhere, so this session was ended"),
+                    true,
+                );
+            }
+            ClientEvent::SessionLost(reason) => {
+                imp.online.set(false);
+                tracing::info!("Session lost: {reason}");
+                self.show_notice(
+                    &gettext("The session expired and could not be renewed"),
+                    true,
+                );
+            }
+        }
+    }
+
+    /// A persistent notice above the conversations; `log_in` offers a new login.
+    fn show_notice(&self, text: &str, log_in: bool) {
+        let imp = self.imp();
+        imp.notice_label.set_label(text);
+        imp.notice_button.set_visible(log_in);
+        imp.notice_revealer.set_reveal_child(true);
+    }
+
+    fn toast(&self, text: &str) {
+        self.imp().toast_overlay.add_toast(adw::Toast::new(text));
+    }
+
+    fn receive(&self, info: &MessageInfo) {
+        let reading = self.reading();
+        let (conversation, _) = self
+            .imp()
+            .conversations
+            .apply_message(info, reading.as_ref());
+        if !info.own && reading.as_ref() != Some(&info.key) {
+            self.notify(&conversation, info);
+        }
+    }
+
+    /// The conversation the user is reading: open, in view and the window focused.
+    fn reading(&self) -> Option<ConversationKey> {
+        let imp = self.imp();
+        let in_view = !imp.leaflet.is_folded()
+            || imp.leaflet.visible_child().as_ref()
+                == Some(imp.conversation_view.upcast_ref::<gtk::Widget>());
+        if !self.is_active() || !in_view {
+            return None;
+        }
+        imp.conversation_view.conversation()?.conversation_key()
+    }
+
+    fn notify(&self, conversation: &Conversation, info: &MessageInfo) {
+        if self.is_active() {
+            return;
+        }
+        let Some(application) = self.application() else {
+            return;
+        };
+        let notification = gio::Notification::new(&conversation.name());
+        let body = if conversation.kind() == "friend" {
+            info.text.clone()
+        } else {
+            gettext_f(
+                "{sender}: {text}",
+                &[("sender", &info.sender_name), ("text", &info.text)],
+            )
+        };
+        notification.set_body(Some(&body));
+        notification.set_default_action_and_target_value(
+            "app.open-conversation",
+            Some(&conversation.key().to_variant()),
+        );
+        application.send_notification(Some(&notification_id(&conversation.key())), &notification);
+    }
+
+    /// Opens the conversation with key string `key` (from the sidebar, a contact or a
+    /// notification).
+    pub fn open_conversation_key(&self, key: &str) {
+        let Some(key) = key_from_string(key) else {
+            tracing::warn!("Ignoring a malformed conversation key");
+            return;
+        };
+        let imp = self.imp();
+        let name = imp
+            .contacts
+            .get()
+            .and_then(|contacts| {
+                (0..contacts.n_items())
+                    .filter_map(|i| contacts.item(i).and_downcast::<Contact>())
+                    .find(|contact| contact.key() == key_to_string(&key))
+            })
+            .map(|contact| contact.name())
+            .unwrap_or_default();
+        let conversation = imp.conversations.ensure(&key, &name);
+        self.open_conversation(&conversation);
+    }
+
+    /// Shows `conversation`, loading its history the first time, and marks it read.
+    pub fn open_conversation(&self, conversation: &Conversation) {
+        let imp = self.imp();
+        imp.conversation_view.set_conversation(Some(conversation));
+        imp.leaflet.set_visible_child(&*imp.conversation_view);
+        if let Some(selection) = imp.selection.get() {
+            let position = (0..selection.n_items()).find(|&i| {
+                selection.item(i).as_ref() == Some(conversation.upcast_ref::<glib::Object>())
+            });
+            if let Some(position) = position {
+                selection.set_selected(position);
+            }
+        }
+        self.mark_read(conversation);
+        if conversation.loaded() {
+            return;
+        }
+        let (Some(session), Some(key)) = (
+            imp.session.borrow().clone(),
+            conversation.conversation_key(),
+        ) else {
+            return;
+        };
+        conversation.set_loaded(true);
+        glib::spawn_future_local(glib::clone!(
+            #[weak]
+            conversation,
+            async move {
+                match spawn_tokio(async move { session.history(key).await }).await {
+                    Ok(Ok(history)) => conversation.load_history(&history),
+                    Ok(Err(error)) => tracing::warn!("Could not read the history: {error:#}"),
+                    Err(error) => tracing::warn!("The history task failed: {error}"),
+                }
+            }
+        ));
+    }
+
+    fn mark_read(&self, conversation: &Conversation) {
+        self.imp().conversations.mark_read(conversation);
+        if let Some(application) = self.application() {
+            application.withdraw_notification(&notification_id(&conversation.key()));
+        }
+    }
+
+    fn send_message(&self, key: &str, text: String) {
+        let imp = self.imp();
+        let (Some(parsed), Some(conversation)) = (
+            key_from_string(key),
+            key_from_string(key).and_then(|k| imp.conversations.get(&k)),
+        ) else {
+            return;
+        };
+        let info = MessageInfo {
+            key: parsed,
+            conversation_name: String::new(),
+            sender_name: imp.own_name.borrow().clone(),
+            own: true,
+            time: glib::real_time() / 1_000_000,
+            text: text.clone(),
+            outbox: Some(Outbox::Sending),
+        };
+        let message = conversation.push(&info, true);
+        imp.conversations.move_to_top(&conversation);
+        self.deliver(&conversation, &message, text);
+    }
+
+    fn retry_message(&self, key: &str, local_id: u64) {
+        let Some(conversation) =
+            key_from_string(key).and_then(|k| self.imp().conversations.get(&k))
+        else {
+            return;
+        };
+        let messages = conversation.messages();
+        let message = (0..messages.n_items())
+            .filter_map(|i| messages.item(i).and_downcast::<Message>())
+            .find(|message| message.local_id() == local_id && message.outbox_state() == "failed");
+        if let Some(message) = message {
+            message.set_outbox(&Outbox::Sending);
+            self.deliver(&conversation, &message, message.text());
+        }
+    }
+
+    /// Sends `text` and shows where it stands on `message`.
+    fn deliver(&self, conversation: &Conversation, message: &Message, text: String) {
+        let session = self.imp().session.borrow().clone();
+        let (Some(session), Some(key)) = (session, conversation.conversation_key()) else {
+            message.set_outbox(&Outbox::Failed(gettext("not logged in")));
+            return;
+        };
+        glib::spawn_future_local(glib::clone!(
+            #[weak]
+            message,
+            async move {
+                let outbox = spawn_tokio(async move { session.send(key, text).await })
+                    .await
+                    .unwrap_or_else(|error| Outbox::Failed(error.to_string()));
+                // The server's echo may have confirmed it while the send was answered.
+                if message.outbox_state() != "confirmed" {
+                    message.set_outbox(&outbox);
+                }
+            }
+        ));
+    }
+
+    fn setup_sidebar(&self) {
+        let imp = self.imp();
+        let filter = gtk::CustomFilter::new(glib::clone!(
+            #[weak(rename_to = window)]
+            self,
+            #[upgrade_or]
+            true,
+            move |item| window.matches_search(item)
+        ));
+        imp.search_entry.connect_search_changed(glib::clone!(
+            #[weak]
+            filter,
+            move |_| filter.changed(gtk::FilterChange::Different)
+        ));
+
+        // Conversations, most recent first.
+        let filtered =
+            gtk::FilterListModel::new(Some(imp.conversations.store()), Some(filter.clone()));
+        let selection = gtk::SingleSelection::new(Some(filtered));
+        selection.set_autoselect(false);
+        selection.set_can_unselect(true);
+        let factory = gtk::SignalListItemFactory::new();
+        factory.connect_setup(|_, item| {
+            if let Some(item) = item.downcast_ref::<gtk::ListItem>() {
+                item.set_child(Some(&ConversationRow::new()));
+            }
+        });
+        factory.connect_bind(|_, item| {
+            let Some(item) = item.downcast_ref::<gtk::ListItem>() else {
+                return;
+            };
+            let row = item.child().and_downcast::<ConversationRow>();
+            if let (Some(row), Some(conversation)) =
+                (row, item.item().and_downcast::<Conversation>())
+            {
+                row.bind(&conversation);
+            }
+        });
+        factory.connect_unbind(|_, item| {
+            let Some(item) = item.downcast_ref::<gtk::ListItem>() else {
+                return;
+            };
+            if let Some(row) = item.child().and_downcast::<ConversationRow>() {
+                row.unbind();
+            }
+        });
+        imp.conversation_list.set_factory(Some(&factory));
+        imp.conversation_list.set_model(Some(&selection));
+        imp.conversation_list.connect_activate(glib::clone!(
+            #[weak(rename_to = window)]
+            self,
+            move |list, position| {
+                let conversation = list
+                    .model()
+                    .and_then(|model| model.item(position))
+                    .and_downcast::<Conversation>();
+                if let Some(conversation) = conversation {
+                    window.open_conversation(&conversation);
+                }
+            }
+        ));
+        let _ = imp.selection.set(selection);
+
+        // Contacts: friends by category, then groups and discussions.
+        let contacts = gio::ListStore::new::<Contact>();
+        let filtered_contacts =
+            gtk::FilterListModel::new(Some(contacts.clone()), Some(filter.clone()));
+        imp.contact_list
+            .bind_model(Some(&filtered_contacts), |item| {
+                let Some(contact) = item.downcast_ref::<Contact>() else {
+                    return gtk::ListBoxRow::new().upcast();
+                };
+                let row = adw::ActionRow::builder()
+                    .title(glib::markup_escape_text(&contact.name()).as_str())
+                    .activatable(true)
+                    .action_name("win.open-conversation")
+                    .action_target(&contact.key().to_variant())
+                    .build();
+                let avatar = adw::Avatar::new(32, Some(&contact.name()), true);
+                row.add_prefix(&avatar);
+                row.upcast()
+            });
+        imp.contact_list.set_header_func(glib::clone!(
+            #[weak]
+            filtered_contacts,
+            move |row, before| {
+                let section_of = |row: &gtk::ListBoxRow| {
+                    u32::try_from(row.index())
+                        .ok()
+                        .and_then(|index| filtered_contacts.item(index))
+                        .and_downcast::<Contact>()
+                        .map(|contact| section_title(&contact))
+                };
+                let section = section_of(row);
+                if section.is_some() && section != before.and_then(section_of) {
+                    let label = gtk::Label::builder()
+                        .label(section.unwrap_or_default())
+                        .xalign(0.0)
+                        .css_classes(["heading", "contact-section"])
+                        .build();
+                    row.set_header(Some(&label));
+                } else {
+                    row.set_header(None::<&gtk::Widget>);
+                }
+            }
+        ));
+        let _ = imp.contacts.set(contacts);
+        let _ = imp.filter.set(filter);
+    }
+
+    fn matches_search(&self, item: &glib::Object) -> bool {
+        let query = self.imp().search_entry.text().trim().to_lowercase();
+        if query.is_empty() {
+            return true;
+        }
+        if let Some(conversation) = item.downcast_ref::<Conversation>() {
+            return conversation.name().to_lowercase().contains(&query)
+                || conversation.preview().to_lowercase().contains(&query);
+        }
+        if let Some(contact) = item.downcast_ref::<Contact>() {
+            return contact.name().to_lowercase().contains(&query);
+        }
+        false
+    }
+
+    fn setup_behaviour(&self) {
+        let imp = self.imp();
+        imp.search_bar.set_key_capture_widget(Some(&*imp.sidebar));
+        // Folded, the conversation pane gets a back button and the window buttons.
+        imp.leaflet.connect_folded_notify(glib::clone!(
+            #[weak(rename_to = window)]
+            self,
+            move |leaflet| window
+                .imp()
+                .conversation_view
+                .set_show_back(leaflet.is_folded())
+        ));
+        // Focusing the window reads the open conversation.
+        self.connect_is_active_notify(|window| {
+            let conversation = window.imp().conversation_view.conversation();
+            if let Some(conversation) = conversation.filter(|_| window.reading().is_some()) {
+                window.mark_read(&conversation);
+            }
+        });
+        let shortcuts = gtk::Builder::from_string(include_str!("shortcuts.ui"));
+        if let Some(overlay) = shortcuts.object::<gtk::ShortcutsWindow>("help_overlay") {
+            self.set_help_overlay(Some(&overlay));
+        }
+    }
+}
+
+/// The header of a contact section.
+fn section_title(contact: &Contact) -> String {
+    match contact.kind().as_str() {
+        "friend" => contact.category(),
+        "group" => gettext("Groups"),
+        "discussion" => gettext("Discussions"),
+        other => kind_label(other),
+    }
+}
+
+/// The id of a conversation's notification, so reading it withdraws it.
+fn notification_id(key: &str) -> String {
+    format!("conversation-{key}")
+}

@@ -1,0 +1,240 @@
+//! The app end to end, under a display (`.ci/run` runs it in `xvfb-run` with
+//! `GNOMEQQ_GUI_TESTS=1`): `gnomeqq --sandbox` logs in on its embedded sandbox, a friend
+//! writes through `POST /sandbox/messages`, the reply is typed into the composer and sent
+//! through the UI's `conversation.send` action, and `GET /sandbox/sent` must show it
+//! arrived. Screenshots of the login page and the conversation are saved to the folder
+//! printed at the end (`GNOMEQQ_SCREENSHOT_DIR`, else `target/tmp/gui-screenshots`).
+//!
+//! Every wait is on an event with a generous bound, never a fixed sleep.
+
+#![allow(clippy::print_stdout, reason = "a harness-less test reports on stdout")]
+
+use std::cell::RefCell;
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+use gnomeqq::model::Conversation;
+use gnomeqq::runtime::spawn_tokio;
+use gnomeqq::{Application, Window};
+use gtk::prelude::*;
+use gtk::{gdk, glib, gsk};
+use serde_json::{Value, json};
+
+/// The longest any one step may take (a cold CI machine under Xvfb is slow).
+const STEP_BOUND: Duration = Duration::from_secs(90);
+/// 张伟, a friend in the sandbox's built-in world.
+const FRIEND_QQ: u64 = 3_100_000_001;
+const GREETING: &str = "你好！Are you on GnomeQQ now? 🙂";
+const REPLY: &str = "收到 — replying from the GTK app 👍\nsecond line";
+
+fn main() {
+    if std::env::var_os("GNOMEQQ_GUI_TESTS").is_none() {
+        println!("gui: skipped (set GNOMEQQ_GUI_TESTS=1 and run under a display, as .ci/run does)");
+        return;
+    }
+    let screenshots = std::env::var_os("GNOMEQQ_SCREENSHOT_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_TARGET_TMPDIR")).join("gui-screenshots"));
+    let data_dir =
+        Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("gui-data-{}", std::process::id()));
+    std::fs::create_dir_all(&screenshots).expect("the screenshot folder can be created");
+
+    let app = Application::new();
+    let outcome: Rc<RefCell<Option<Result<(), String>>>> = Rc::default();
+    glib::spawn_future_local(glib::clone!(
+        #[strong]
+        app,
+        #[strong]
+        outcome,
+        #[strong]
+        screenshots,
+        async move {
+            let result = drive(&app, &screenshots).await;
+            outcome.replace(Some(result));
+            app.quit();
+        }
+    ));
+    let data_dir_arg = data_dir.to_string_lossy().into_owned();
+    let status = app.run_with_args(&["gnomeqq", "--sandbox", "--data-dir", &data_dir_arg]);
+    let _ = std::fs::remove_dir_all(&data_dir);
+    match outcome.take() {
+        Some(Ok(())) if status == glib::ExitCode::SUCCESS => {
+            println!("gui: passed; screenshots in {}", screenshots.display());
+        }
+        Some(Ok(())) => panic!("the app exited with {status:?}"),
+        Some(Err(error)) => panic!("gui: {error}"),
+        None => panic!("the app quit before the test finished"),
+    }
+}
+
+/// Waits until `ready` gives a value, checking every 50 ms, for at most [`STEP_BOUND`].
+async fn until<T>(what: &str, mut ready: impl FnMut() -> Option<T>) -> Result<T, String> {
+    let started = Instant::now();
+    loop {
+        if let Some(value) = ready() {
+            return Ok(value);
+        }
+        if started.elapsed() > STEP_BOUND {
+            return Err(format!("timed out waiting for {what}"));
+        }
+        glib::timeout_future(Duration::from_millis(50)).await;
+    }
+}
+
+/// Waits for the window to draw `frames` more frames, so what was just changed is on screen.
+async fn frames_drawn(window: &Window, frames: u32) -> Result<(), String> {
+    let drawn = Rc::new(std::cell::Cell::new(0u32));
+    let counter = drawn.clone();
+    let tick = window.add_tick_callback(move |_, _| {
+        counter.set(counter.get() + 1);
+        glib::ControlFlow::Continue
+    });
+    window.queue_draw();
+    let result = until("frames to be drawn", || {
+        (drawn.get() >= frames).then_some(())
+    })
+    .await;
+    tick.remove();
+    result
+}
+
+/// Renders the window into a PNG, as the screen shows it.
+fn screenshot(window: &Window, path: &Path) -> Result<(), String> {
+    let (width, height) = (window.width(), window.height());
+    let paintable = gtk::WidgetPaintable::new(Some(window));
+    let snapshot = gtk::Snapshot::new();
+    paintable.snapshot(&snapshot, f64::from(width), f64::from(height));
+    let node = snapshot.to_node().ok_or("the window drew nothing")?;
+    let renderer: gsk::Renderer = window
+        .native()
+        .ok_or("no native surface")?
+        .renderer()
+        .ok_or("no renderer")?;
+    let bounds = gtk::graphene::Rect::new(0.0, 0.0, width as f32, height as f32);
+    let texture: gdk::Texture = renderer.render_texture(&node, Some(&bounds));
+    texture
+        .save_to_png(path)
+        .map_err(|error| format!("could not save {}: {error}", path.display()))
+}
+
+async fn control(
+    method: reqwest::Method,
+    url: String,
+    body: Option<Value>,
+) -> Result<Value, String> {
+    let call = spawn_tokio(async move {
+        // Loopback only: the sandbox this app started.
+        let http = reqwest::Client::builder().no_proxy().build()?;
+        let mut request = http.request(method, url);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        request
+            .send()
+            .await?
+            .error_for_status()?
+            .json::<Value>()
+            .await
+    });
+    call.await
+        .map_err(|error| error.to_string())?
+        .map_err(|error| error.to_string())
+}
+
+async fn drive(app: &Application, screenshots: &Path) -> Result<(), String> {
+    let window = until("the main window", || app.main_window()).await?;
+    until("the QR code on the login page", || {
+        window.shows_qr_code().then_some(())
+    })
+    .await?;
+    frames_drawn(&window, 3).await?;
+    screenshot(&window, &screenshots.join("login.png"))?;
+
+    until("the sandbox's phone to confirm the login", || {
+        window.is_online().then_some(())
+    })
+    .await?;
+    let sandbox = window
+        .sandbox_url()
+        .ok_or("no sandbox URL in --sandbox mode")?;
+    control(
+        reqwest::Method::POST,
+        format!("{sandbox}/sandbox/messages"),
+        Some(json!({"kind": "buddy", "from": FRIEND_QQ, "text": GREETING})),
+    )
+    .await?;
+    let conversations = window.conversations();
+    let conversation: Conversation = until("the friend's message in the sidebar", || {
+        let store = conversations.store();
+        (0..store.n_items())
+            .filter_map(|i| store.item(i).and_downcast::<Conversation>())
+            .find(|c| {
+                c.kind() == "friend"
+                    && c.preview() == GREETING.split_whitespace().collect::<Vec<_>>().join(" ")
+            })
+    })
+    .await?;
+    if conversation.unread() != 1 {
+        return Err(format!(
+            "expected 1 unread message, saw {}",
+            conversation.unread()
+        ));
+    }
+
+    window.open_conversation(&conversation);
+    until("the history to load", || {
+        conversation.loaded().then_some(())
+    })
+    .await?;
+    let view = window.conversation_view();
+    view.set_composer_text(REPLY);
+    view.activate_action("conversation.send", None)
+        .map_err(|error| format!("the send action is missing: {error}"))?;
+    if !view.composer_text().is_empty() {
+        return Err("the composer was not emptied by sending".into());
+    }
+
+    let sent = until_sent(&sandbox).await?;
+    if sent["endpoint"] != "send_buddy_msg2" || sent["target"] != FRIEND_QQ {
+        return Err(format!("the reply went to the wrong place: {sent}"));
+    }
+    let messages = conversation.messages();
+    until("our message to be marked sent", || {
+        let last = messages.item(messages.n_items().checked_sub(1)?)?;
+        let last = last.downcast::<gnomeqq::model::Message>().ok()?;
+        matches!(last.outbox_state().as_str(), "sent" | "confirmed").then_some(())
+    })
+    .await?;
+    if conversation.unread() != 0 {
+        return Err("opening the conversation did not mark it read".into());
+    }
+    frames_drawn(&window, 3).await?;
+    screenshot(&window, &screenshots.join("conversation.png"))?;
+    Ok(())
+}
+
+/// Polls `GET /sandbox/sent` until our reply is there, byte for byte.
+async fn until_sent(sandbox: &str) -> Result<Value, String> {
+    let started = Instant::now();
+    loop {
+        let sent = control(
+            reqwest::Method::GET,
+            format!("{sandbox}/sandbox/sent"),
+            None,
+        )
+        .await?;
+        if let Some(found) = sent
+            .as_array()
+            .and_then(|all| all.iter().find(|m| m["text"] == REPLY))
+        {
+            return Ok(found.clone());
+        }
+        if started.elapsed() > STEP_BOUND {
+            return Err(format!(
+                "the reply never reached the sandbox; it holds {sent}"
+            ));
+        }
+        glib::timeout_future(Duration::from_millis(100)).await;
+    }
+}
