@@ -326,6 +326,34 @@ fn history_is_oldest_first_and_since_keeps_later_messages() {
 }
 
 #[test]
+fn a_conversation_held_by_two_accounts_lists_the_newest_of_both() {
+    let mut history = History::open_in_memory().unwrap();
+    let other_account = |time, msg_id, text| NewMessage {
+        account: "2400000002".to_owned(),
+        ..inbound(time, msg_id, text)
+    };
+    history
+        .insert_inbound_batch(&[
+            inbound(100, 1, "a1"),
+            other_account(150, 2, "b1"),
+            inbound(200, 3, "a2"),
+            other_account(250, 4, "b2"),
+            inbound(250, 5, "a3"),
+        ])
+        .unwrap();
+
+    let newest = history.messages(Some(&group()), None, 4).unwrap();
+
+    let texts: Vec<_> = newest.iter().map(|m| m.text.as_str()).collect();
+    assert_eq!(texts, ["b1", "a2", "b2", "a3"]);
+    let accounts: Vec<_> = newest.iter().map(|m| m.account.as_str()).collect();
+    assert_eq!(
+        accounts,
+        ["2400000002", "2400000001", "2400000002", "2400000001"]
+    );
+}
+
+#[test]
 fn conversations_are_listed_by_last_activity() {
     let mut history = history_with(&["一", "二"]);
     history
