@@ -5,7 +5,7 @@
 //! `--account QQ` when there are several.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::{Context, bail};
 use gnomeqq_history::{ConversationKey, History, StoredMessage};

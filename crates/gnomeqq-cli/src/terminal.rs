@@ -49,7 +49,7 @@ pub fn describe(event: &AppEvent) -> Option<String> {
             count(*discussions, "discussion")
         ),
         AppEvent::Resumed => "Resumed the saved session: no scan needed".to_owned(),
-        AppEvent::Notice { text } => text.clone(),
+        AppEvent::Notice { text, .. } => text.clone(),
         AppEvent::Reconnecting { reason } => format!("Connection lost ({reason}); reconnecting…"),
         AppEvent::Reconnected { how } => format!("Reconnected ({how})"),
         AppEvent::Message(message) => describe_message(message),

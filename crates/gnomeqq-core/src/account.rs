@@ -13,7 +13,7 @@ use tokio::sync::{mpsc, watch};
 use unicode_segmentation::UnicodeSegmentation;
 
 use crate::directory::Directory;
-use crate::events::{AppEvent, Conversation, IncomingMessage, LoginStep};
+use crate::events::{AppEvent, Conversation, IncomingMessage, LoginStep, NoticeKind};
 use crate::inbox::SeenMessages;
 use crate::session_store::SessionStore;
 use gnomeqq_history::{History, NewMessage};
@@ -247,7 +247,8 @@ impl Account {
             Err(error) => {
                 let text =
                     format!("Could not read the saved session ({error}); a new login follows");
-                self.publish(AppEvent::Notice { text });
+                let kind = NoticeKind::SavedSessionUnreadable;
+                self.publish(AppEvent::Notice { kind, text });
                 return Ok(None);
             }
         };
@@ -255,7 +256,8 @@ impl Account {
             .and_then(|saved| self.client.restore_session(&saved));
         if let Err(error) = restored {
             let text = format!("The saved session is unusable ({error}); a new login follows");
-            self.publish(AppEvent::Notice { text });
+            let kind = NoticeKind::SavedSessionUnusable;
+            self.publish(AppEvent::Notice { kind, text });
             self.forget_session().await;
             return Ok(None);
         }
@@ -272,7 +274,8 @@ impl Account {
             Err(_) => {}
         }
         let text = "The saved session has expired; a new login follows".to_owned();
-        self.publish(AppEvent::Notice { text });
+        let kind = NoticeKind::SavedSessionExpired;
+        self.publish(AppEvent::Notice { kind, text });
         self.forget_session().await;
         Ok(None)
     }

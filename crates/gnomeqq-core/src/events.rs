@@ -97,6 +97,20 @@ pub enum LoginStep {
     Connecting,
 }
 
+/// What a [`AppEvent::Notice`] is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum NoticeKind {
+    /// The saved session could not be read; a new login follows.
+    SavedSessionUnreadable,
+    /// The saved session is corrupt or from another server; it was forgotten and a new
+    /// login follows.
+    SavedSessionUnusable,
+    /// The saved session has expired at the server; a new login follows.
+    SavedSessionExpired,
+}
+
 /// Everything the engine publishes.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
@@ -120,7 +134,9 @@ pub enum AppEvent {
     /// Something the user should know that needs no action (a saved session was unusable
     /// and a new scan follows, …).
     Notice {
-        /// English text for people.
+        /// What happened, for programs that word it themselves (the GUI translates it).
+        kind: NoticeKind,
+        /// English text for people, with the detail.
         text: String,
     },
     /// The session stopped working; the engine is getting it back.

@@ -16,5 +16,5 @@ mod records;
 pub mod session_store;
 
 pub use account::{Account, Connected, Error, PollEnd, Result, TargetKind, split_message};
-pub use events::{AppEvent, Conversation, IncomingMessage, LoginStep};
+pub use events::{AppEvent, Conversation, IncomingMessage, LoginStep, NoticeKind};
 pub use session_store::{FileSessionStore, SecretServiceStore, SessionStore};

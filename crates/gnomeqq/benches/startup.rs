@@ -11,7 +11,10 @@
 //! for them all to be drawn and reports its resident memory. The parent times from spawn
 //! to the first-frame report, and prints medians and the loaded/baseline ratios.
 
-#![allow(clippy::print_stdout, reason = "the bench reports its figures, and the child its marks, on stdout")]
+#![allow(
+    clippy::print_stdout,
+    reason = "the bench reports its figures, and the child its marks, on stdout"
+)]
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};

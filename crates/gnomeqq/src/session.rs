@@ -7,7 +7,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::Context;
-use gnomeqq_core::{Account, AppEvent, LoginStep, TargetKind, places};
+use gettextrs::gettext;
+use gnomeqq_core::{Account, AppEvent, LoginStep, NoticeKind, TargetKind, places};
 use gnomeqq_history::{ConversationKey, ConversationKind, ConversationSummary, StoredMessage};
 use smartqq_client::{Client, ClientOptions, PasswordCheck};
 use smartqq_emulator::{SandboxServer, World};
@@ -15,6 +16,8 @@ use smartqq_protocol::api::Era;
 use smartqq_protocol::content::Segment;
 use smartqq_protocol::password::PasswordGeneration;
 use smartqq_protocol::retcode::SendOutcome;
+
+use crate::i18n::gettext_f;
 
 /// How many messages of a conversation are loaded from the history when it is opened.
 pub const HISTORY_PAGE: usize = 5_000;
@@ -105,8 +108,9 @@ pub enum ClientEvent {
     },
     /// A login step (QR code, scanned, expired, connecting).
     Login(LoginStep),
-    /// A notice for people, in English (a saved session was unusable, …).
-    Notice(String),
+    /// Something to tell people (a saved session was unusable, …), with the engine's
+    /// English detail for the log.
+    Notice(NoticeKind, String),
     /// Online, with the contacts and the conversations of the history.
     Online {
         /// Our QQ number.
@@ -326,18 +330,29 @@ impl Session {
         };
         let conversation = match self.account.find_stable(kind, &key.stable_id) {
             Ok(conversation) => conversation,
-            Err(error) => return Outbox::Failed(error.to_string()),
+            Err(error) => {
+                tracing::info!("Not sent: {error}");
+                return Outbox::Failed(match error {
+                    gnomeqq_core::Error::Ambiguous { .. } => {
+                        gettext("several contacts match this conversation since the last login")
+                    }
+                    _ => gettext("this contact is not in the contact list of this login"),
+                });
+            }
         };
         match self.account.send_text(conversation, &text).await {
             Ok(outcomes) => match outcomes.last() {
                 Some(SendOutcome::Sent) | None => Outbox::Sent,
                 Some(SendOutcome::Unconfirmed | SendOutcome::Unrecognised) => Outbox::Unconfirmed,
-                Some(other) => Outbox::Failed(format!("{other:?}")),
+                Some(refused) => Outbox::Failed(refusal_text(*refused)),
             },
             Err(gnomeqq_core::Error::Client(error)) if error.may_have_been_delivered() => {
                 Outbox::Unconfirmed
             }
-            Err(error) => Outbox::Failed(error.to_string()),
+            Err(error) => {
+                tracing::info!("Not sent: {error}");
+                Outbox::Failed(gettext("the server could not be reached"))
+            }
         }
     }
 
@@ -361,7 +376,7 @@ impl Session {
         while let Some(event) = account_events.recv().await {
             let event = match event {
                 AppEvent::Login(step) => ClientEvent::Login(step),
-                AppEvent::Notice { text } => ClientEvent::Notice(text),
+                AppEvent::Notice { kind, text } => ClientEvent::Notice(kind, text),
                 AppEvent::Message(message) => ClientEvent::Message(MessageInfo {
                     key: self.account.message_key(&message),
                     conversation_name: message.conversation_name.clone(),
@@ -384,6 +399,21 @@ impl Session {
                 return;
             }
         }
+    }
+}
+
+/// Why the server refused a send, in the user's language.
+fn refusal_text(outcome: SendOutcome) -> String {
+    match outcome {
+        SendOutcome::SessionExpired => gettext("the session has ended"),
+        SendOutcome::TooFrequent => gettext("too many messages in a short time; wait a little"),
+        SendOutcome::Frozen => gettext("the account is frozen for sending too much"),
+        SendOutcome::Rejected(code) => gettext_f(
+            "the server refused it (code {code})",
+            &[("code", &code.0.to_string())],
+        ),
+        // Sent, unconfirmed and unreadable answers are not refusals.
+        _ => gettext("the server refused it"),
     }
 }
 
@@ -438,7 +468,7 @@ pub fn display_text(segments: &[Segment]) -> String {
             Segment::Text(piece) => text.push_str(piece),
             Segment::Face(id) => text.push_str(&crate::faces::display(*id)),
             // The protocol never delivered the picture itself.
-            Segment::Image => text.push_str(&gettextrs::gettext("[image]")),
+            Segment::Image => text.push_str(&gettext("[image]")),
         }
     }
     text

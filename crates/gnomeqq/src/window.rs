@@ -5,6 +5,7 @@
 use adw::prelude::*;
 use adw::subclass::prelude::*;
 use gettextrs::gettext;
+use gnomeqq_core::NoticeKind;
 use gnomeqq_history::ConversationKey;
 use gtk::{CompositeTemplate, gio, glib};
 
@@ -393,7 +394,10 @@ impl Window {
                 tracing::info!("Sandbox listening on {url}");
             }
             ClientEvent::Login(step) => imp.login_page.set_step(&step),
-            ClientEvent::Notice(text) => self.toast(&text),
+            ClientEvent::Notice(kind, detail) => {
+                tracing::info!("{detail}");
+                self.toast(&notice_text(kind, &detail));
+            }
             ClientEvent::Online {
                 qq,
                 nick,
@@ -617,7 +621,10 @@ impl Window {
             async move {
                 let outbox = spawn_tokio(async move { session.send(key, text).await })
                     .await
-                    .unwrap_or_else(|error| Outbox::Failed(error.to_string()));
+                    .unwrap_or_else(|error| {
+                        tracing::error!("The send task failed: {error}");
+                        Outbox::Failed(gettext("the send stopped unexpectedly"))
+                    });
                 // The server's echo may have confirmed it while the send was answered.
                 if message.outbox_state() != "confirmed" {
                     message.set_outbox(&outbox);
@@ -784,6 +791,23 @@ fn section_title(contact: &Contact) -> String {
         "group" => gettext("Groups"),
         "discussion" => gettext("Discussions"),
         other => kind_label(other),
+    }
+}
+
+/// A notice in the user's language.
+fn notice_text(kind: NoticeKind, detail: &str) -> String {
+    match kind {
+        NoticeKind::SavedSessionUnreadable => {
+            gettext("The saved login could not be read; log in with a QR code")
+        }
+        NoticeKind::SavedSessionUnusable => {
+            gettext("The saved login could not be used; log in with a QR code")
+        }
+        NoticeKind::SavedSessionExpired => {
+            gettext("The saved login has expired; log in with a QR code")
+        }
+        // A notice this version does not know yet: the engine's English is better than nothing.
+        _ => detail.to_owned(),
     }
 }
 

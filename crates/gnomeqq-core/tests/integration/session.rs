@@ -111,7 +111,7 @@ async fn a_corrupt_saved_session_gives_a_notice_and_a_new_login() {
 
     assert_eq!(connected, Connected::Scanned);
     assert!(
-        matches!(first_event, AppEvent::Notice { ref text } if text.contains("unusable")),
+        matches!(first_event, AppEvent::Notice { ref text, kind: gnomeqq_core::NoticeKind::SavedSessionUnusable } if text.contains("unusable")),
         "{first_event:?}"
     );
     let saved = std::fs::read_to_string(dir.join("session.json")).unwrap();
