@@ -110,6 +110,7 @@ impl ConversationRow {
         let unread = conversation.unread();
         imp.unread_label.set_visible(unread > 0);
         imp.unread_label.set_label(&unread.to_string());
+        // Translators: the unread-count badge of a conversation; {n} is the count.
         imp.unread_label.set_tooltip_text(Some(&ngettext_f(
             "{n} unread message",
             "{n} unread messages",

@@ -37,6 +37,9 @@ mod imp {
         pub(super) conversation: RefCell<Option<(Conversation, glib::SignalHandlerId)>>,
         /// Whether the list was at its end before the last change, so it follows along.
         pub(super) following: Cell<bool>,
+        /// Whether an input method is composing (pinyin letters not yet turned into
+        /// characters): Enter then belongs to it, not to sending.
+        pub(super) composing: Cell<bool>,
     }
 
     #[glib::object_subclass]
@@ -110,7 +113,10 @@ impl ConversationView {
         let imp = self.imp();
         if let Some((previous, handler)) = imp.conversation.take() {
             previous.messages().disconnect(handler);
+            // What was typed stays with its conversation.
+            previous.set_draft(self.composer_text());
         }
+        self.set_composer_text(&conversation.map(Conversation::draft).unwrap_or_default());
         let Some(conversation) = conversation else {
             imp.message_list.set_model(None::<&gtk::SelectionModel>);
             imp.window_title.set_title("");
@@ -134,6 +140,12 @@ impl ConversationView {
         imp.following.set(true);
         self.follow_end();
         imp.composer_text.grab_focus();
+    }
+
+    /// Lets the composer send, or not (the session is over until a new login).
+    pub fn set_can_send(&self, can_send: bool) {
+        self.action_set_enabled("conversation.send", can_send);
+        self.imp().composer_text.set_editable(can_send);
     }
 
     /// Shows the back button (the window is folded to one pane).
@@ -219,7 +231,8 @@ impl ConversationView {
                     key,
                     gdk::Key::Return | gdk::Key::KP_Enter | gdk::Key::ISO_Enter
                 );
-                if enter && !modifiers.contains(gdk::ModifierType::SHIFT_MASK) {
+                let composing = view.imp().composing.get();
+                if enter && !composing && !modifiers.contains(gdk::ModifierType::SHIFT_MASK) {
                     view.send();
                     glib::Propagation::Stop
                 } else {
@@ -227,7 +240,13 @@ impl ConversationView {
                 }
             }
         ));
-        self.imp().composer_text.add_controller(keys);
+        let composer = &self.imp().composer_text;
+        composer.add_controller(keys);
+        composer.connect_preedit_changed(glib::clone!(
+            #[weak(rename_to = view)]
+            self,
+            move |_, preedit| view.imp().composing.set(!preedit.is_empty())
+        ));
     }
 
     fn follow_end(&self) {
@@ -240,6 +259,9 @@ impl ConversationView {
 
     /// Hands the composer's text to the window to send, and empties the composer.
     fn send(&self) {
+        if !self.imp().composer_text.is_editable() {
+            return;
+        }
         let text = self.composer_text();
         if text.trim().is_empty() {
             return;

@@ -45,6 +45,7 @@ pub fn emoji(id: u32) -> Option<&'static str> {
 /// How face `id` reads in a message: its emoji, else `[face N]`.
 pub fn display(id: u32) -> String {
     emoji(id).map_or_else(
+        // Translators: a classic QQ face with no emoji; {id} is its number.
         || crate::i18n::gettext_f("[face {id}]", &[("id", &id.to_string())]),
         str::to_owned,
     )

@@ -2,12 +2,32 @@
 
 use gettextrs::{gettext, ngettext};
 
-/// Replaces each `{name}` in `template` with its value.
+/// Replaces each `{name}` in `template` with its value, in one pass: a value that itself
+/// contains `{…}` (a nickname, a message) is never filled in again.
 fn fill(template: &str, args: &[(&str, &str)]) -> String {
-    let mut text = template.to_owned();
-    for (name, value) in args {
-        text = text.replace(&format!("{{{name}}}"), value);
+    let mut text = String::with_capacity(template.len());
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        text.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        let value = after.find('}').and_then(|close| {
+            let name = &after[..close];
+            args.iter()
+                .find(|(candidate, _)| *candidate == name)
+                .map(|(_, value)| (*value, close))
+        });
+        match value {
+            Some((value, close)) => {
+                text.push_str(value);
+                rest = &after[close + 1..];
+            }
+            None => {
+                text.push('{');
+                rest = after;
+            }
+        }
     }
+    text.push_str(rest);
     text
 }
 
@@ -55,9 +75,16 @@ mod tests {
     }
 
     #[test]
-    fn braces_in_values_are_not_filled_again_by_later_names() {
-        // A name containing a later placeholder is filled in first; its own text is
-        // replaced too, which is harmless but shows the order is the caller's.
-        assert_eq!(fill("{a}", &[("a", "{x}")]), "{x}");
+    fn values_are_not_filled_again() {
+        assert_eq!(
+            fill("{sender}: {text}", &[("sender", "{text}"), ("text", "hi")]),
+            "{text}: hi"
+        );
+    }
+
+    #[test]
+    fn unknown_placeholders_and_lone_braces_stay() {
+        assert_eq!(fill("{x} {y", &[("z", "1")]), "{x} {y");
+        assert_eq!(fill("a}b{", &[]), "a}b{");
     }
 }

@@ -45,6 +45,10 @@ mod imp {
         pub(super) captcha_picture: TemplateChild<gtk::Picture>,
         #[template_child]
         pub(super) password_button: TemplateChild<gtk::Button>,
+        #[template_child]
+        pub(super) resume_button: TemplateChild<gtk::Button>,
+        #[template_child]
+        pub(super) sandbox_button: TemplateChild<gtk::Button>,
     }
 
     #[glib::object_subclass]
@@ -123,6 +127,20 @@ impl LoginPage {
         imp.captcha_picture.set_visible(false);
     }
 
+    /// While a login runs, its buttons take no clicks (a second click would start a
+    /// second login).
+    pub fn set_busy(&self, busy: bool) {
+        let imp = self.imp();
+        for button in [
+            &*imp.qr_button,
+            &*imp.resume_button,
+            &*imp.password_button,
+            &*imp.sandbox_button,
+        ] {
+            button.set_sensitive(!busy);
+        }
+    }
+
     /// Shows a login step.
     pub fn set_step(&self, step: &LoginStep) {
         let imp = self.imp();
@@ -167,6 +185,7 @@ impl LoginPage {
         imp.status_label.set_label("");
         PreferencesRowExt::set_title(
             &*imp.saved_row,
+            // Translators: the saved account to resume; {number} is a QQ number.
             &gettext_f("QQ {number}", &[("number", &qq.to_string())]),
         );
         imp.saved_group.set_visible(true);
@@ -193,16 +212,16 @@ impl LoginPage {
     /// Shows the captcha the server asks to be typed.
     pub fn show_captcha(&self, png: &[u8]) {
         let imp = self.imp();
-        match gdk::Texture::from_bytes(&glib::Bytes::from(png)) {
-            Ok(texture) => {
+        match decode_bounded(png).and_then(|image| memory_texture(&image)) {
+            Some(texture) => {
                 imp.captcha_picture.set_paintable(Some(&texture));
                 imp.captcha_picture.set_visible(true);
                 imp.captcha_entry.set_visible(true);
                 imp.captcha_entry.set_text("");
                 imp.captcha_entry.grab_focus();
             }
-            Err(error) => {
-                tracing::warn!("Unreadable captcha image: {error}");
+            None => {
+                tracing::warn!("Unreadable or oversized captcha image");
                 self.show_error(&gettext("The server sent a captcha that cannot be shown"));
             }
         }
@@ -243,14 +262,53 @@ impl Default for LoginPage {
     }
 }
 
-/// The served QR image scaled by a whole factor without smoothing, so it stays sharp at
-/// any size; `None` when the bytes are not an image.
-pub fn crisp_qr_texture(png: &[u8]) -> Option<gdk::Texture> {
-    let image = image::load_from_memory(png).ok()?.to_rgb8();
-    let (width, height) = image.dimensions();
-    if width == 0 || height == 0 || width > 4096 || height > 4096 {
+/// The largest image side the login page decodes: a QR code or captcha is a few hundred
+/// pixels, and a server must not make the window decode hundreds of megabytes.
+const MAX_IMAGE_SIDE: u32 = 1024;
+
+/// Decodes an image the server sent, refusing any larger than [`MAX_IMAGE_SIDE`] before
+/// decoding it, and lays it over white (transparent pixels of a code must read as paper).
+fn decode_bounded(bytes: &[u8]) -> Option<image::RgbImage> {
+    let mut limits = image::Limits::default();
+    limits.max_image_width = Some(MAX_IMAGE_SIDE);
+    limits.max_image_height = Some(MAX_IMAGE_SIDE);
+    let mut reader = image::ImageReader::new(std::io::Cursor::new(bytes))
+        .with_guessed_format()
+        .ok()?;
+    reader.limits(limits);
+    let decoded = reader.decode().ok()?.to_rgba8();
+    let (width, height) = decoded.dimensions();
+    if width == 0 || height == 0 {
         return None;
     }
+    let over_white = image::RgbImage::from_fn(width, height, |x, y| {
+        let [r, g, b, a] = decoded.get_pixel(x, y).0;
+        let blend = |c: u8| {
+            let c = u32::from(c) * u32::from(a) + 255 * (255 - u32::from(a));
+            u8::try_from(c / 255).unwrap_or(u8::MAX)
+        };
+        image::Rgb([blend(r), blend(g), blend(b)])
+    });
+    Some(over_white)
+}
+
+fn memory_texture(image: &image::RgbImage) -> Option<gdk::Texture> {
+    let (width, height) = image.dimensions();
+    let texture = gdk::MemoryTexture::new(
+        i32::try_from(width).ok()?,
+        i32::try_from(height).ok()?,
+        gdk::MemoryFormat::R8g8b8,
+        &glib::Bytes::from(image.as_raw().as_slice()),
+        width as usize * 3,
+    );
+    Some(texture.upcast())
+}
+
+/// The served QR image scaled by a whole factor without smoothing, so every module stays
+/// a sharp square; `None` when the bytes are not an image or too large to be a QR code.
+pub fn crisp_qr_texture(png: &[u8]) -> Option<gdk::Texture> {
+    let image = decode_bounded(png)?;
+    let (width, height) = image.dimensions();
     let factor = (QR_TARGET_SIDE / width.max(height)).max(1);
     let scaled = image::imageops::resize(
         &image,
@@ -258,14 +316,32 @@ pub fn crisp_qr_texture(png: &[u8]) -> Option<gdk::Texture> {
         height * factor,
         image::imageops::FilterType::Nearest,
     );
-    let (scaled_width, scaled_height) = scaled.dimensions();
-    let stride = scaled_width as usize * 3;
-    let texture = gdk::MemoryTexture::new(
-        i32::try_from(scaled_width).ok()?,
-        i32::try_from(scaled_height).ok()?,
-        gdk::MemoryFormat::R8g8b8,
-        &glib::Bytes::from_owned(scaled.into_raw()),
-        stride,
-    );
-    Some(texture.upcast())
+    memory_texture(&scaled)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::decode_bounded;
+
+    fn png(width: u32, height: u32) -> Vec<u8> {
+        let image = image::RgbaImage::from_pixel(width, height, image::Rgba([0, 0, 0, 0]));
+        let mut bytes = std::io::Cursor::new(Vec::new());
+        image
+            .write_to(&mut bytes, image::ImageFormat::Png)
+            .expect("a PNG in memory");
+        bytes.into_inner()
+    }
+
+    #[test]
+    fn transparent_pixels_become_white() {
+        let image = decode_bounded(&png(3, 2)).expect("a small PNG decodes");
+        assert_eq!(image.get_pixel(0, 0).0, [255, 255, 255]);
+    }
+
+    #[test]
+    fn oversized_and_broken_images_are_refused_before_decoding() {
+        assert!(decode_bounded(&png(2048, 8)).is_none());
+        assert!(decode_bounded(b"not an image").is_none());
+        assert!(decode_bounded(&[]).is_none());
+    }
 }

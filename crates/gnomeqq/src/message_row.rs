@@ -130,6 +130,7 @@ impl MessageRow {
             ),
             "failed" => (
                 Some("dialog-error-symbolic"),
+                // Translators: the tooltip of a message that failed; {reason} says why.
                 gettext_f("Not sent: {reason}", &[("reason", &message.failure())]),
             ),
             // Confirmed by the server's echo, or a message we received: nothing to say.

@@ -121,6 +121,8 @@ pub enum ClientEvent {
         contacts: Vec<ContactInfo>,
         /// Every conversation of the history, most recent first.
         conversations: Vec<ConversationSummary>,
+        /// The newest message of each, for the previews.
+        last_messages: Vec<MessageInfo>,
     },
     /// A message arrived (or our own, echoed by the server).
     Message(MessageInfo),
@@ -145,7 +147,22 @@ pub struct Session {
     sandbox: Option<Arc<SandboxServer>>,
     /// The password login's first step, kept for the second.
     password_check: Arc<Mutex<Option<PasswordCheck>>>,
+    /// The send queue: one worker sends in the order the UI asked, so two quick messages
+    /// never overtake each other.
+    sends: tokio::sync::mpsc::UnboundedSender<SendRequest>,
 }
+
+/// One message for the send queue, and where its outcome goes.
+#[derive(Debug)]
+struct SendRequest {
+    key: ConversationKey,
+    text: String,
+    done: tokio::sync::oneshot::Sender<Outbox>,
+}
+
+/// How many engine events may wait for the main loop; the engine waits beyond that, so a
+/// burst of offline messages cannot pile up without bound.
+const EVENT_BACKLOG: usize = 256;
 
 impl Session {
     /// Starts the sandbox when asked, makes the account and forwards its events; nothing is
@@ -153,7 +170,7 @@ impl Session {
     pub async fn start(
         options: SessionOptions,
     ) -> anyhow::Result<(Self, async_channel::Receiver<ClientEvent>)> {
-        let (events, receiver) = async_channel::unbounded();
+        let (events, receiver) = async_channel::bounded(EVENT_BACKLOG);
         let (server, sandbox) = if options.sandbox {
             let config = smartqq_emulator::Config {
                 era: options.era,
@@ -182,21 +199,32 @@ impl Session {
             ..client_options
         })?;
         let (mut account, account_events) = Account::new(client);
-        // A sandbox session is only worth keeping with a sandbox that outlives the app.
-        if sandbox.is_none() {
-            let data_dir = places::data_dir(options.data_dir.as_deref());
-            if let Some(store) = places::session_store(data_dir.as_deref(), &server_key).await {
-                account = account.with_session_store(store);
-            }
+        // The embedded sandbox's world is gone when the app stops: its login is not worth
+        // saving, and its messages go to the real history only with an explicit
+        // `--data-dir` (tests), never into the everyday one.
+        let data_dir = if sandbox.is_some() {
+            options.data_dir.clone()
+        } else {
+            places::data_dir(options.data_dir.as_deref())
+        };
+        let store = match sandbox {
+            None => places::session_store(data_dir.as_deref(), &server_key).await,
+            Some(_) => None,
+        };
+        if let Some(store) = store {
+            account = account.with_session_store(store);
         }
+        let (sends, queue) = tokio::sync::mpsc::unbounded_channel();
+        tokio::spawn(send_worker(account.clone(), queue));
+        tokio::spawn(forward(account.clone(), events.clone(), account_events));
         let session = Self {
-            data_dir: places::data_dir(options.data_dir.as_deref()),
+            data_dir,
             account,
             events,
             sandbox,
             password_check: Arc::default(),
+            sends,
         };
-        tokio::spawn(session.clone().forward(account_events));
         Ok((session, receiver))
     }
 
@@ -276,21 +304,18 @@ impl Session {
             .session()
             .context("no session after the login")?;
         let qq = session.qq.get();
-        let conversations = match &self.data_dir {
+        let (conversations, last_messages) = match &self.data_dir {
             Some(dir) => {
                 let dir = dir.clone();
-                let history = tokio::task::spawn_blocking(move || places::open_history(&dir, qq))
-                    .await
-                    .context("the history task failed")??;
-                let conversations = history.conversations().unwrap_or_else(|error| {
-                    tracing::warn!("Could not list the history's conversations: {error}");
-                    Vec::new()
-                });
+                let (history, conversations, last_messages) =
+                    tokio::task::spawn_blocking(move || open_with_summaries(&dir, qq))
+                        .await
+                        .context("the history task failed")??;
                 // A relogin in the same window keeps the history it attached first.
                 self.account.attach_history(history);
-                conversations
+                (conversations, last_messages)
             }
-            None => Vec::new(),
+            None => (Vec::new(), Vec::new()),
         };
         let directory = self.account.directory();
         let _ = self
@@ -300,10 +325,14 @@ impl Session {
                 nick: directory.own_nick.clone(),
                 contacts: contacts(&self.account),
                 conversations,
+                last_messages,
             })
             .await;
         let account = self.account.clone();
-        tokio::spawn(async move { account.run_supervised(true).await });
+        // Recovery without a scan only (relink, single sign-on): a QR code drawn while the
+        // window shows the conversations would go unseen, and could bring another account
+        // into this window. When it fails, the window offers "Log In Again".
+        tokio::spawn(async move { account.run_supervised(false).await });
         Ok(())
     }
 
@@ -320,46 +349,30 @@ impl Session {
         Ok(stored.iter().map(stored_message).collect())
     }
 
-    /// Sends `text` to a conversation and says where it stands.
-    pub async fn send(&self, key: ConversationKey, text: String) -> Outbox {
-        let kind = match key.kind {
-            ConversationKind::Friend => TargetKind::Friend,
-            ConversationKind::Group => TargetKind::Group,
-            ConversationKind::Discussion => TargetKind::Discussion,
-            ConversationKind::Temporary => TargetKind::Temporary,
-        };
-        let conversation = match self.account.find_stable(kind, &key.stable_id) {
-            Ok(conversation) => conversation,
-            Err(error) => {
-                tracing::info!("Not sent: {error}");
-                return Outbox::Failed(match error {
-                    gnomeqq_core::Error::Ambiguous { .. } => {
-                        gettext("several contacts match this conversation since the last login")
-                    }
-                    _ => gettext("this contact is not in the contact list of this login"),
-                });
+    /// Queues `text` for a conversation at once (so sends keep the order of the calls)
+    /// and returns a future of where it stands once sent.
+    pub fn send(
+        &self,
+        key: ConversationKey,
+        text: String,
+    ) -> impl std::future::Future<Output = Outbox> + Send + 'static {
+        let (done, outcome) = tokio::sync::oneshot::channel();
+        let queued = self.sends.send(SendRequest { key, text, done }).is_ok();
+        async move {
+            if !queued {
+                return Outbox::Failed(gettext("the session has ended"));
             }
-        };
-        match self.account.send_text(conversation, &text).await {
-            Ok(outcomes) => match outcomes.last() {
-                Some(SendOutcome::Sent) | None => Outbox::Sent,
-                Some(SendOutcome::Unconfirmed | SendOutcome::Unrecognised) => Outbox::Unconfirmed,
-                Some(refused) => Outbox::Failed(refusal_text(*refused)),
-            },
-            Err(gnomeqq_core::Error::Client(error)) if error.may_have_been_delivered() => {
-                Outbox::Unconfirmed
-            }
-            Err(error) => {
-                tracing::info!("Not sent: {error}");
-                Outbox::Failed(gettext("the server could not be reached"))
-            }
+            outcome
+                .await
+                .unwrap_or_else(|_| Outbox::Failed(gettext("the session has ended")))
         }
     }
 
-    /// Stops the poll loop (the window is closing or starting over); the session stays
-    /// valid at the server, so the saved login resumes next time.
+    /// Stops the poll loop and lets go of the window (it is closing or starting over); the
+    /// session stays valid at the server, so the saved login resumes next time.
     pub fn close(&self) {
         self.account.stop();
+        self.events.close();
     }
 
     /// Stops the poll loop and ends the session at the server.
@@ -370,36 +383,6 @@ impl Session {
         }
         self.account.forget_session().await;
     }
-
-    /// Turns the engine's events into the UI's, with each message's stable key.
-    async fn forward(self, mut account_events: tokio::sync::mpsc::UnboundedReceiver<AppEvent>) {
-        while let Some(event) = account_events.recv().await {
-            let event = match event {
-                AppEvent::Login(step) => ClientEvent::Login(step),
-                AppEvent::Notice { kind, text } => ClientEvent::Notice(kind, text),
-                AppEvent::Message(message) => ClientEvent::Message(MessageInfo {
-                    key: self.account.message_key(&message),
-                    conversation_name: message.conversation_name.clone(),
-                    sender_name: message.sender_name.clone(),
-                    own: message.own,
-                    time: message.time,
-                    text: display_text(&message.segments),
-                    outbox: message.own.then_some(Outbox::Confirmed),
-                }),
-                AppEvent::Reconnecting { .. } => ClientEvent::Reconnecting,
-                AppEvent::Reconnected { .. } => ClientEvent::Reconnected,
-                AppEvent::Kicked { reason } => ClientEvent::Kicked(reason),
-                AppEvent::SessionLost { reason } => ClientEvent::SessionLost(reason),
-                // Online is sent by `go_online`, with the contacts and the history.
-                _ => continue,
-            };
-            if self.events.send(event).await.is_err() {
-                // The window is gone.
-                self.account.stop();
-                return;
-            }
-        }
-    }
 }
 
 /// Why the server refused a send, in the user's language.
@@ -409,12 +392,121 @@ fn refusal_text(outcome: SendOutcome) -> String {
         SendOutcome::TooFrequent => gettext("too many messages in a short time; wait a little"),
         SendOutcome::Frozen => gettext("the account is frozen for sending too much"),
         SendOutcome::Rejected(code) => gettext_f(
+            // Translators: why a message was not sent; {code} is the server's number.
             "the server refused it (code {code})",
             &[("code", &code.0.to_string())],
         ),
         // Sent, unconfirmed and unreadable answers are not refusals.
         _ => gettext("the server refused it"),
     }
+}
+
+/// Sends what the queue holds, one at a time, in order.
+async fn send_worker(
+    account: Account,
+    mut queue: tokio::sync::mpsc::UnboundedReceiver<SendRequest>,
+) {
+    while let Some(request) = queue.recv().await {
+        let outbox = send_one(&account, &request.key, &request.text).await;
+        let _ = request.done.send(outbox);
+    }
+}
+
+/// Sends one message and says where it stands.
+async fn send_one(account: &Account, key: &ConversationKey, text: &str) -> Outbox {
+    let kind = match key.kind {
+        ConversationKind::Friend => TargetKind::Friend,
+        ConversationKind::Group => TargetKind::Group,
+        ConversationKind::Discussion => TargetKind::Discussion,
+        ConversationKind::Temporary => TargetKind::Temporary,
+    };
+    let conversation = match account.find_stable(kind, &key.stable_id) {
+        Ok(conversation) => conversation,
+        Err(error) => {
+            tracing::info!("Not sent: {error}");
+            return Outbox::Failed(match error {
+                gnomeqq_core::Error::Ambiguous { .. } => {
+                    gettext("several contacts match this conversation since the last login")
+                }
+                _ => gettext("this contact is not in the contact list of this login"),
+            });
+        }
+    };
+    match account.send_text(conversation, text).await {
+        Ok(outcomes) => match outcomes.last() {
+            Some(SendOutcome::Sent) | None => Outbox::Sent,
+            Some(SendOutcome::Unconfirmed | SendOutcome::Unrecognised) => Outbox::Unconfirmed,
+            Some(refused) => Outbox::Failed(refusal_text(*refused)),
+        },
+        Err(gnomeqq_core::Error::Client(error)) if error.may_have_been_delivered() => {
+            Outbox::Unconfirmed
+        }
+        Err(error) => {
+            tracing::info!("Not sent: {error}");
+            Outbox::Failed(gettext("the server could not be reached"))
+        }
+    }
+}
+
+/// Turns the engine's events into the UI's, with each message's stable key, until the
+/// engine stops or the window lets go.
+async fn forward(
+    account: Account,
+    events: async_channel::Sender<ClientEvent>,
+    mut account_events: tokio::sync::mpsc::UnboundedReceiver<AppEvent>,
+) {
+    while let Some(event) = account_events.recv().await {
+        let event = match event {
+            AppEvent::Login(step) => ClientEvent::Login(step),
+            AppEvent::Notice { kind, text } => ClientEvent::Notice(kind, text),
+            AppEvent::Message(message) => ClientEvent::Message(MessageInfo {
+                key: account.message_key(&message),
+                conversation_name: message.conversation_name.clone(),
+                sender_name: message.sender_name.clone(),
+                own: message.own,
+                time: message.time,
+                text: display_text(&message.segments),
+                outbox: message.own.then_some(Outbox::Confirmed),
+            }),
+            AppEvent::Reconnecting { .. } => ClientEvent::Reconnecting,
+            AppEvent::Reconnected { .. } => ClientEvent::Reconnected,
+            AppEvent::Kicked { reason } => ClientEvent::Kicked(reason),
+            AppEvent::SessionLost { reason } => ClientEvent::SessionLost(reason),
+            // The poll loop is over: nothing more will come.
+            AppEvent::Stopped => return,
+            // Online is sent by `go_online`, with the contacts and the history.
+            _ => continue,
+        };
+        if events.send(event).await.is_err() {
+            // The window let go of this session.
+            account.stop();
+            return;
+        }
+    }
+}
+
+/// Opens the history of account `qq`, with its conversations and the newest message of
+/// each (for the sidebar's previews).
+fn open_with_summaries(
+    dir: &std::path::Path,
+    qq: u64,
+) -> anyhow::Result<(
+    gnomeqq_history::History,
+    Vec<ConversationSummary>,
+    Vec<MessageInfo>,
+)> {
+    let history = places::open_history(dir, qq)?;
+    let conversations = history.conversations().unwrap_or_else(|error| {
+        tracing::warn!("Could not list the history's conversations: {error}");
+        Vec::new()
+    });
+    let last_messages = conversations
+        .iter()
+        .filter_map(|summary| history.messages(Some(&summary.key), None, 1).ok())
+        .filter_map(|mut newest| newest.pop())
+        .map(|message| stored_message(&message))
+        .collect();
+    Ok((history, conversations, last_messages))
 }
 
 /// Friends by category, then groups, then discussions, each by name.
@@ -488,7 +580,11 @@ fn stored_message(message: &StoredMessage) -> MessageInfo {
         Some(gnomeqq_history::OutboxState::Queued | gnomeqq_history::OutboxState::Unconfirmed) => {
             Some(Outbox::Unconfirmed)
         }
-        Some(gnomeqq_history::OutboxState::Failed(reason)) => Some(Outbox::Failed(reason.clone())),
+        // The stored reason is the engine's English; the view words it.
+        Some(gnomeqq_history::OutboxState::Failed(reason)) => {
+            tracing::debug!("A stored send had failed: {reason}");
+            Some(Outbox::Failed(gettext("an earlier attempt failed")))
+        }
     };
     MessageInfo {
         key: message.conversation.clone(),

@@ -18,6 +18,14 @@ use crate::model::{
 };
 use crate::runtime::spawn_tokio;
 use crate::session::{ClientEvent, MessageInfo, Outbox, Session, SessionOptions};
+use gnomeqq_core::account::MAX_PART_BYTES;
+use gnomeqq_core::split_message;
+
+/// How many engine events are handled before the main loop gets a turn.
+const EVENT_SLICE: u32 = 32;
+
+/// The most of a message a notification shows.
+const NOTIFICATION_CHARS: usize = 200;
 
 mod imp {
     use std::cell::{Cell, OnceCell, RefCell};
@@ -62,6 +70,15 @@ mod imp {
 
         /// How this window connects (changed by "Try the Sandbox").
         pub(super) options: RefCell<SessionOptions>,
+        /// How the window was opened, to go back to after a log-out.
+        pub(super) first_options: RefCell<SessionOptions>,
+        /// Grows at every (re)start: work begun for an older session checks it after each
+        /// await and drops its result, so a late answer never lands in the new one.
+        pub(super) generation: Cell<u64>,
+        /// The login running on tokio, stopped when the window starts over or closes.
+        pub(super) login_task: RefCell<Option<tokio::task::AbortHandle>>,
+        /// The notifications on screen, withdrawn when the session ends.
+        pub(super) notifications: RefCell<std::collections::HashSet<String>>,
         /// The running session, once started.
         pub(super) session: RefCell<Option<Session>>,
         /// The task receiving the session's events.
@@ -163,12 +180,7 @@ mod imp {
         }
 
         fn dispose(&self) {
-            if let Some(task) = self.events_task.take() {
-                task.abort();
-            }
-            if let Some(session) = self.session.take() {
-                session.close();
-            }
+            self.obj().stop_session();
         }
     }
 
@@ -192,6 +204,7 @@ impl Window {
         let window: Self = glib::Object::builder()
             .property("application", application)
             .build();
+        window.imp().first_options.replace(options.clone());
         window.imp().options.replace(options);
         window
     }
@@ -226,12 +239,8 @@ impl Window {
     /// (Re)starts the session: the login page, then online.
     pub fn start(&self) {
         let imp = self.imp();
-        if let Some(task) = imp.events_task.take() {
-            task.abort();
-        }
-        if let Some(session) = imp.session.take() {
-            session.close();
-        }
+        self.stop_session();
+        let generation = imp.generation.get();
         imp.online.set(false);
         imp.password_pending.set(None);
         imp.conversation_view.set_conversation(None);
@@ -242,12 +251,21 @@ impl Window {
         imp.notice_revealer.set_reveal_child(false);
         imp.main_stack.set_visible_child_name("login");
         imp.login_page.reset(&gettext("Connecting…"));
+        imp.login_page.set_busy(true);
         let options = imp.options.borrow().clone();
+        let starting = spawn_tokio(Session::start(options));
+        imp.login_task.replace(Some(starting.abort_handle()));
         glib::spawn_future_local(glib::clone!(
             #[weak(rename_to = window)]
             self,
             async move {
-                let started = spawn_tokio(Session::start(options)).await;
+                let started = starting.await;
+                if window.imp().generation.get() != generation {
+                    if let Ok(Ok((session, _))) = started {
+                        session.close();
+                    }
+                    return;
+                }
                 let (session, events) = match started {
                     Ok(Ok(started)) => started,
                     Ok(Err(error)) => {
@@ -267,8 +285,15 @@ impl Window {
                     #[weak]
                     window,
                     async move {
+                        let mut handled = 0u32;
                         while let Ok(event) = events.recv().await {
                             window.handle_event(event);
+                            handled = handled.wrapping_add(1);
+                            // A backlog (messages kept while offline) arrives all at once:
+                            // let the window draw and answer input between slices of it.
+                            if handled.is_multiple_of(EVENT_SLICE) {
+                                glib::timeout_future(std::time::Duration::ZERO).await;
+                            }
                         }
                     }
                 ));
@@ -280,6 +305,10 @@ impl Window {
                 .await
                 .ok()
                 .flatten();
+                if window.imp().generation.get() != generation {
+                    return;
+                }
+                imp.login_page.set_busy(false);
                 match saved {
                     Some(qq) => imp.login_page.show_saved(qq),
                     None => window.connect(true),
@@ -288,19 +317,60 @@ impl Window {
         ));
     }
 
-    /// Logs in: the saved login when `resume` (else a QR code), or a new QR login.
+    /// Ends the running session and everything begun for it: its login, its events and
+    /// its notifications; work still in flight for it finds the generation moved on.
+    fn stop_session(&self) {
+        let imp = self.imp();
+        imp.generation.set(imp.generation.get().wrapping_add(1));
+        if let Some(login) = imp.login_task.take() {
+            login.abort();
+        }
+        if let Some(task) = imp.events_task.take() {
+            task.abort();
+        }
+        if let Some(session) = imp.session.take() {
+            session.close();
+        }
+        if let Some(application) = self.application() {
+            for id in imp.notifications.take() {
+                application.withdraw_notification(&id);
+            }
+        }
+    }
+
+    /// Logs in: the saved login when `resume` (else a QR code), or a new QR login. A click
+    /// while a login runs is ignored.
     fn connect(&self, resume: bool) {
-        let Some(session) = self.imp().session.borrow().clone() else {
+        let imp = self.imp();
+        let Some(session) = imp.session.borrow().clone() else {
             return;
         };
-        self.imp().login_page.reset(&gettext("Connecting…"));
+        if imp
+            .login_task
+            .borrow()
+            .as_ref()
+            .is_some_and(|task| !task.is_finished())
+        {
+            return;
+        }
+        imp.login_page.reset(&gettext("Connecting…"));
+        imp.login_page.set_busy(true);
+        let generation = imp.generation.get();
+        let login = spawn_tokio(async move { session.connect(resume).await });
+        imp.login_task.replace(Some(login.abort_handle()));
         glib::spawn_future_local(glib::clone!(
             #[weak(rename_to = window)]
             self,
             async move {
-                match spawn_tokio(async move { session.connect(resume).await }).await {
+                let outcome = login.await;
+                if window.imp().generation.get() != generation {
+                    return;
+                }
+                window.imp().login_page.set_busy(false);
+                match outcome {
                     Ok(Ok(())) => {}
                     Ok(Err(error)) => window.login_failed(&error),
+                    Err(error) if error.is_cancelled() => {}
                     Err(error) => window.login_failed(&anyhow::Error::new(error)),
                 }
             }
@@ -312,6 +382,14 @@ impl Window {
         let Some(session) = imp.session.borrow().clone() else {
             return;
         };
+        if imp
+            .login_task
+            .borrow()
+            .as_ref()
+            .is_some_and(|task| !task.is_finished())
+        {
+            return;
+        }
         let form = imp.login_page.password_form();
         let Some(qq) = form.qq else {
             imp.login_page.show_error(&gettext("Type your QQ number"));
@@ -326,38 +404,47 @@ impl Window {
             .captcha
             .filter(|_| imp.password_pending.get() == Some(qq));
         imp.login_page.reset(&gettext("Logging in…"));
+        imp.login_page.set_busy(true);
+        let generation = imp.generation.get();
+        let password = form.password;
+        let login = spawn_tokio(async move {
+            if captcha.is_none()
+                && let Some(png) = session.password_check(qq).await?
+            {
+                return Ok(Some(png));
+            }
+            session.password_login(password, captcha).await?;
+            anyhow::Ok(None)
+        });
+        imp.login_task.replace(Some(login.abort_handle()));
         glib::spawn_future_local(glib::clone!(
             #[weak(rename_to = window)]
             self,
             async move {
+                let outcome = login.await;
                 let imp = window.imp();
-                if captcha.is_none() {
-                    let checking = session.clone();
-                    let checked =
-                        spawn_tokio(async move { checking.password_check(qq).await }).await;
-                    match checked {
-                        Ok(Ok(None)) => {}
-                        Ok(Ok(Some(png))) => {
-                            imp.password_pending.set(Some(qq));
-                            imp.login_page.show_captcha(&png);
-                            imp.login_page.show_error(&gettext(
-                                "Type the code in the picture, then log in again",
-                            ));
-                            return;
-                        }
-                        Ok(Err(error)) => return window.login_failed(&error),
-                        Err(error) => return window.login_failed(&anyhow::Error::new(error)),
-                    }
+                if imp.generation.get() != generation {
+                    return;
                 }
-                let password = form.password;
-                let logged_in =
-                    spawn_tokio(async move { session.password_login(password, captcha).await })
-                        .await;
-                imp.password_pending.set(None);
-                imp.login_page.clear_password();
-                match logged_in {
-                    Ok(Ok(())) => {}
-                    Ok(Err(error)) => window.login_failed(&error),
+                imp.login_page.set_busy(false);
+                match outcome {
+                    Ok(Ok(Some(captcha_png))) => {
+                        imp.password_pending.set(Some(qq));
+                        imp.login_page.show_error(&gettext(
+                            "Type the code in the picture, then log in again",
+                        ));
+                        imp.login_page.show_captcha(&captcha_png);
+                    }
+                    Ok(Ok(None)) => {
+                        imp.password_pending.set(None);
+                        imp.login_page.clear_password();
+                    }
+                    Ok(Err(error)) => {
+                        imp.password_pending.set(None);
+                        imp.login_page.clear_password();
+                        window.login_failed(&error);
+                    }
+                    Err(error) if error.is_cancelled() => {}
                     Err(error) => window.login_failed(&anyhow::Error::new(error)),
                 }
             }
@@ -366,6 +453,7 @@ impl Window {
 
     fn login_failed(&self, error: &anyhow::Error) {
         tracing::warn!("Login failed: {error:#}");
+        // Translators: {reason} is the cause, as the network library words it.
         self.imp().login_page.show_error(&gettext_f(
             "Could not log in: {reason}",
             &[("reason", &format!("{error:#}"))],
@@ -381,6 +469,9 @@ impl Window {
             self,
             async move {
                 let _ = spawn_tokio(async move { session.log_out().await }).await;
+                // Back to how the window was opened ("Try the Sandbox" lasts one session).
+                let first = window.imp().first_options.borrow().clone();
+                window.imp().options.replace(first);
                 window.start();
             }
         ));
@@ -396,21 +487,28 @@ impl Window {
             ClientEvent::Login(step) => imp.login_page.set_step(&step),
             ClientEvent::Notice(kind, detail) => {
                 tracing::info!("{detail}");
-                self.toast(&notice_text(kind, &detail));
+                self.toast(&glib::markup_escape_text(&notice_text(kind, &detail)));
             }
             ClientEvent::Online {
                 qq,
                 nick,
                 contacts,
                 conversations,
+                last_messages,
             } => {
                 imp.online.set(true);
                 imp.own_name.replace(nick.clone());
+                // Translators: the sidebar's subtitle: our nickname and QQ number.
                 imp.sidebar_title.set_subtitle(&gettext_f(
                     "{nick} ({number})",
                     &[("nick", &nick), ("number", &qq.to_string())],
                 ));
                 imp.conversations.add_history(&conversations);
+                for last in &last_messages {
+                    if let Some(conversation) = imp.conversations.get(&last.key) {
+                        conversation.note_activity(last);
+                    }
+                }
                 if let Some(store) = imp.contacts.get() {
                     let contacts: Vec<Contact> = contacts.iter().map(Contact::new).collect();
                     store.splice(0, store.n_items(), &contacts);
@@ -445,12 +543,14 @@ impl Window {
         }
     }
 
-    /// A persistent notice above the conversations; `log_in` offers a new login.
+    /// A persistent notice above the conversations; `log_in` offers a new login (the
+    /// session is over: the composer stops taking messages until then).
     fn show_notice(&self, text: &str, log_in: bool) {
         let imp = self.imp();
         imp.notice_label.set_label(text);
         imp.notice_button.set_visible(log_in);
         imp.notice_revealer.set_reveal_child(true);
+        imp.conversation_view.set_can_send(!log_in);
     }
 
     fn toast(&self, text: &str) {
@@ -463,6 +563,7 @@ impl Window {
             .imp()
             .conversations
             .apply_message(info, reading.as_ref());
+        self.select_open_conversation();
         if !info.own && reading.as_ref() != Some(&info.key) {
             self.notify(&conversation, info);
         }
@@ -488,12 +589,17 @@ impl Window {
             return;
         };
         let notification = gio::Notification::new(&conversation.name());
+        let mut text: String = info.text.chars().take(NOTIFICATION_CHARS).collect();
+        if text.len() < info.text.len() {
+            text.push('…');
+        }
         let body = if conversation.kind() == "friend" {
-            info.text.clone()
+            text
         } else {
+            // Translators: a notification of a group message: who wrote, and what.
             gettext_f(
                 "{sender}: {text}",
-                &[("sender", &info.sender_name), ("text", &info.text)],
+                &[("sender", &info.sender_name), ("text", &text)],
             )
         };
         notification.set_body(Some(&body));
@@ -501,7 +607,9 @@ impl Window {
             "app.open-conversation",
             Some(&conversation.key().to_variant()),
         );
-        application.send_notification(Some(&notification_id(&conversation.key())), &notification);
+        let id = notification_id(&conversation.key());
+        application.send_notification(Some(&id), &notification);
+        self.imp().notifications.borrow_mut().insert(id);
     }
 
     /// Opens the conversation with key string `key` (from the sidebar, a contact or a
@@ -531,16 +639,9 @@ impl Window {
         let imp = self.imp();
         imp.conversation_view.set_conversation(Some(conversation));
         imp.leaflet.set_visible_child(&*imp.conversation_view);
-        if let Some(selection) = imp.selection.get() {
-            let position = (0..selection.n_items()).find(|&i| {
-                selection.item(i).as_ref() == Some(conversation.upcast_ref::<glib::Object>())
-            });
-            if let Some(position) = position {
-                selection.set_selected(position);
-            }
-        }
+        self.select_open_conversation();
         self.mark_read(conversation);
-        if conversation.loaded() {
+        if conversation.loaded() || conversation.loading() {
             return;
         }
         let (Some(session), Some(key)) = (
@@ -549,18 +650,40 @@ impl Window {
         ) else {
             return;
         };
-        conversation.set_loaded(true);
+        conversation.set_loading(true);
         glib::spawn_future_local(glib::clone!(
             #[weak]
             conversation,
             async move {
                 match spawn_tokio(async move { session.history(key).await }).await {
                     Ok(Ok(history)) => conversation.load_history(&history),
-                    Ok(Err(error)) => tracing::warn!("Could not read the history: {error:#}"),
-                    Err(error) => tracing::warn!("The history task failed: {error}"),
+                    Ok(Err(error)) => {
+                        tracing::warn!("Could not read the history: {error:#}");
+                        // Opening it again tries again.
+                        conversation.set_loading(false);
+                    }
+                    Err(error) => {
+                        tracing::warn!("The history task failed: {error}");
+                        conversation.set_loading(false);
+                    }
                 }
             }
         ));
+    }
+
+    /// Highlights the open conversation in the sidebar (moving rows drops the highlight).
+    fn select_open_conversation(&self) {
+        let imp = self.imp();
+        let (Some(selection), Some(open)) =
+            (imp.selection.get(), imp.conversation_view.conversation())
+        else {
+            return;
+        };
+        let position = (0..selection.n_items())
+            .find(|&i| selection.item(i).as_ref() == Some(open.upcast_ref::<glib::Object>()));
+        if let Some(position) = position.filter(|&p| p != selection.selected()) {
+            selection.set_selected(position);
+        }
     }
 
     fn mark_read(&self, conversation: &Conversation) {
@@ -578,18 +701,23 @@ impl Window {
         ) else {
             return;
         };
-        let info = MessageInfo {
-            key: parsed,
-            conversation_name: String::new(),
-            sender_name: imp.own_name.borrow().clone(),
-            own: true,
-            time: glib::real_time() / 1_000_000,
-            text: text.clone(),
-            outbox: Some(Outbox::Sending),
-        };
-        let message = conversation.push(&info, true);
-        imp.conversations.move_to_top(&conversation);
-        self.deliver(&conversation, &message, text);
+        // The engine sends a long text in parts, each echoed on its own: split it here
+        // so each part is one message with its own state, confirmation and retry.
+        for part in split_message(&text, MAX_PART_BYTES) {
+            let info = MessageInfo {
+                key: parsed.clone(),
+                conversation_name: String::new(),
+                sender_name: imp.own_name.borrow().clone(),
+                own: true,
+                time: glib::real_time() / 1_000_000,
+                text: part.clone(),
+                outbox: Some(Outbox::Sending),
+            };
+            let message = conversation.push(&info, true);
+            self.deliver(&conversation, &message, part);
+        }
+        imp.conversations.reposition(&conversation);
+        self.select_open_conversation();
     }
 
     fn retry_message(&self, key: &str, local_id: u64) {
@@ -615,16 +743,16 @@ impl Window {
             message.set_outbox(&Outbox::Failed(gettext("not logged in")));
             return;
         };
+        // Queued now, in the order of the calls; only the wait runs on.
+        let sending = spawn_tokio(session.send(key, text));
         glib::spawn_future_local(glib::clone!(
             #[weak]
             message,
             async move {
-                let outbox = spawn_tokio(async move { session.send(key, text).await })
-                    .await
-                    .unwrap_or_else(|error| {
-                        tracing::error!("The send task failed: {error}");
-                        Outbox::Failed(gettext("the send stopped unexpectedly"))
-                    });
+                let outbox = sending.await.unwrap_or_else(|error| {
+                    tracing::error!("The send task failed: {error}");
+                    Outbox::Failed(gettext("the send stopped unexpectedly"))
+                });
                 // The server's echo may have confirmed it while the send was answered.
                 if message.outbox_state() != "confirmed" {
                     message.set_outbox(&outbox);

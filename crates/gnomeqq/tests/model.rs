@@ -192,3 +192,63 @@ fn the_historys_conversations_follow_the_live_ones_and_are_not_listed_twice() {
     assert_eq!(list.store().n_items(), 0);
     assert!(list.get(&zhang).is_none());
 }
+
+#[test]
+fn a_late_message_with_an_older_time_does_not_jump_the_queue() {
+    let list = ConversationList::new();
+    let (zhang, li, wang) = (friend("qq:1"), friend("qq:2"), friend("qq:3"));
+    list.apply_message(&received(&zhang, "老张", 100, "a"), None);
+    list.apply_message(&received(&li, "小李", 300, "b"), None);
+    // Delivered now, written at 200: between the two.
+    list.apply_message(&received(&wang, "老王", 200, "late"), None);
+    assert_eq!(
+        keys_in_order(&list),
+        ["friend/qq:2", "friend/qq:3", "friend/qq:1"]
+    );
+}
+
+#[test]
+fn our_message_shown_before_the_history_loaded_keeps_its_live_object() {
+    let list = ConversationList::new();
+    let zhang = friend("qq:1");
+    let conversation = list.ensure(&zhang, "老张");
+    // Shown at once with the window's clock...
+    let live = conversation.push(&own(&zhang, 1_000, "在路上", Outbox::Sending), true);
+    // ... stored by the engine a little later, after the pacing.
+    let mut stored = own(&zhang, 1_002, "在路上", Outbox::Unconfirmed);
+    stored.sender_name = "小明".into();
+    conversation.load_history(&[received(&zhang, "老张", 900, "出发了吗"), stored]);
+    let messages = messages_of(&list, &zhang);
+    assert_eq!(messages.len(), 2);
+    assert_eq!(
+        messages[1], live,
+        "the live object stays, so its send result still lands"
+    );
+    live.set_outbox(&Outbox::Sent);
+    assert_eq!(messages_of(&list, &zhang)[1].outbox_state(), "sent");
+}
+
+#[test]
+fn echoes_confirm_the_oldest_waiting_message_first() {
+    let list = ConversationList::new();
+    let zhang = friend("qq:1");
+    let conversation = list.ensure(&zhang, "老张");
+    let first = conversation.push(&own(&zhang, 10, "ok", Outbox::Sent), true);
+    let second = conversation.push(&own(&zhang, 11, "ok", Outbox::Sending), true);
+    list.apply_message(&own(&zhang, 12, "ok", Outbox::Confirmed), None);
+    assert_eq!(first.outbox_state(), "confirmed");
+    assert_eq!(second.outbox_state(), "sending");
+}
+
+#[test]
+fn far_apart_times_from_a_server_group_safely() {
+    let list = ConversationList::new();
+    let zhang = friend("qq:1");
+    list.apply_message(&received(&zhang, "老张", i64::MIN, "a"), None);
+    list.apply_message(&received(&zhang, "老张", i64::MAX, "b"), None);
+    let starts: Vec<bool> = messages_of(&list, &zhang)
+        .iter()
+        .map(Message::starts_group)
+        .collect();
+    assert_eq!(starts, [true, true]);
+}

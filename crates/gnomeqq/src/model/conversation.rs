@@ -40,6 +40,13 @@ mod imp {
         /// Whether its history has been loaded into `messages`.
         #[property(get, set)]
         loaded: Cell<bool>,
+        /// Whether its history is being read.
+        #[property(get, set)]
+        loading: Cell<bool>,
+        /// What was typed in the composer and not sent, kept while another conversation is
+        /// open.
+        #[property(get, set)]
+        draft: RefCell<String>,
         /// The messages, oldest first.
         #[property(get)]
         messages: OnceCell<gio::ListStore>,
@@ -107,7 +114,8 @@ impl Conversation {
     /// of a message sent elsewhere is added.
     pub fn take_echo(&self, info: &MessageInfo) -> Message {
         let messages = self.messages();
-        let waiting = (0..messages.n_items()).rev().find_map(|index| {
+        // Echoes come back in the order the messages were sent: the oldest waiting first.
+        let waiting = (0..messages.n_items()).find_map(|index| {
             let message = messages.item(index).and_downcast::<Message>()?;
             let awaiting = matches!(
                 message.outbox_state().as_str(),
@@ -124,30 +132,35 @@ impl Conversation {
         }
     }
 
-    /// Replaces the messages with the history's, keeping any live message the history
-    /// did not return (one that arrived while it was being read).
+    /// Puts the history under the messages shown. A message shown live that the history
+    /// also holds (everything is stored before it is shown) keeps its live object, with
+    /// its outbox state still followed; live messages the history lacks stay at the end.
     pub fn load_history(&self, history: &[MessageInfo]) {
         let messages = self.messages();
-        let live: Vec<Message> = (0..messages.n_items())
-            .filter_map(|index| messages.item(index).and_downcast::<Message>())
-            .filter(|message| !history.iter().any(|info| message.same_as(info)))
+        let mut live: Vec<Option<Message>> = (0..messages.n_items())
+            .map(|index| messages.item(index).and_downcast::<Message>())
             .collect();
         let mut loaded: Vec<Message> = Vec::with_capacity(history.len() + live.len());
+        let mut add = |message: Message| {
+            let starts_group = loaded.last().is_none_or(|last| !message.continues(last));
+            message.set_starts_group(starts_group);
+            loaded.push(message);
+        };
         for info in history {
-            let message = Message::new(info);
-            let starts_group = loaded.last().is_none_or(|last| !message.continues(last));
-            message.set_starts_group(starts_group);
-            loaded.push(message);
+            let shown = live
+                .iter_mut()
+                .find(|slot| slot.as_ref().is_some_and(|message| message.same_as(info)))
+                .and_then(Option::take);
+            add(shown.unwrap_or_else(|| Message::new(info)));
         }
-        for message in live {
-            let starts_group = loaded.last().is_none_or(|last| !message.continues(last));
-            message.set_starts_group(starts_group);
-            loaded.push(message);
+        for message in live.into_iter().flatten() {
+            add(message);
         }
         messages.splice(0, messages.n_items(), &loaded);
         if let Some(last) = history.last().filter(|last| last.time >= self.last_time()) {
             self.note_activity(last);
         }
+        self.set_loading(false);
         self.set_loaded(true);
     }
 
@@ -156,7 +169,8 @@ impl Conversation {
         self.set_unread(0);
     }
 
-    fn note_activity(&self, info: &MessageInfo) {
+    /// Shows `info` as the newest message (time and preview) without adding it.
+    pub fn note_activity(&self, info: &MessageInfo) {
         self.set_last_time(self.last_time().max(info.time));
         let line: String = info
             .text

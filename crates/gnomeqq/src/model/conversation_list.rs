@@ -116,7 +116,7 @@ impl ConversationList {
         } else {
             conversation.push(info, reading == Some(&info.key))
         };
-        self.move_to_top(&conversation);
+        self.reposition(&conversation);
         self.update_unread();
         (conversation, message)
     }
@@ -127,12 +127,22 @@ impl ConversationList {
         self.update_unread();
     }
 
-    /// Moves a conversation to the top (it was just written in).
-    pub fn move_to_top(&self, conversation: &Conversation) {
+    /// Moves a conversation to its place by last activity (it was just written in; a
+    /// message delivered late with an older time does not jump the queue).
+    pub fn reposition(&self, conversation: &Conversation) {
         let store = self.store();
-        if let Some(position) = store.find(conversation).filter(|&position| position != 0) {
+        let Some(position) = store.find(conversation) else {
+            return;
+        };
+        let time = conversation.last_time();
+        let target = (0..store.n_items())
+            .filter(|&index| index != position)
+            .filter_map(|index| store.item(index).and_downcast::<Conversation>())
+            .take_while(|other| other.last_time() > time)
+            .count() as u32;
+        if target != position {
             store.remove(position);
-            store.insert(0, conversation);
+            store.insert(target, conversation);
         }
     }
 

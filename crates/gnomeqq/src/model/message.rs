@@ -9,7 +9,11 @@ use gtk::glib::subclass::prelude::*;
 use crate::session::{MessageInfo, Outbox};
 
 /// Two messages of one sender further apart than this start a new group in the view.
-const GROUP_GAP_SECS: i64 = 5 * 60;
+const GROUP_GAP_SECS: u64 = 5 * 60;
+
+/// How far apart the window's and the history's times of one of our messages may be (the
+/// send queue and its pacing sit between them).
+const OWN_TIME_SLACK_SECS: u64 = 10 * 60;
 
 /// The next message's `local-id`.
 static NEXT_LOCAL_ID: AtomicU64 = AtomicU64::new(1);
@@ -100,15 +104,21 @@ impl Message {
     pub fn continues(&self, previous: &Self) -> bool {
         previous.own() == self.own()
             && previous.sender_name() == self.sender_name()
-            && (self.time() - previous.time()).abs() <= GROUP_GAP_SECS
+            && self.time().abs_diff(previous.time()) <= GROUP_GAP_SECS
     }
 
     /// Whether this is the same message as `info` (a live message that the history also
-    /// returns).
+    /// returns). Our own are stored with the time they were handed to the engine, a little
+    /// after the window showed them, so their times need only be close.
     pub fn same_as(&self, info: &MessageInfo) -> bool {
-        self.time() == info.time
+        let close_in_time = if self.own() {
+            self.time().abs_diff(info.time) <= OWN_TIME_SLACK_SECS
+        } else {
+            self.time() == info.time
+        };
+        close_in_time
             && self.own() == info.own
-            && self.sender_name() == info.sender_name
             && self.text() == info.text
+            && (self.own() || self.sender_name() == info.sender_name)
     }
 }
