@@ -231,6 +231,18 @@ impl Window {
             && imp.login_page.shows_qr_code()
     }
 
+    /// The persistent notice above the conversations, when one is shown, and whether it
+    /// offers a new login.
+    pub fn notice(&self) -> Option<(String, bool)> {
+        let imp = self.imp();
+        imp.notice_revealer.reveals_child().then(|| {
+            (
+                imp.notice_label.label().to_string(),
+                imp.notice_button.is_visible(),
+            )
+        })
+    }
+
     /// The embedded sandbox's URL, when this window runs one.
     pub fn sandbox_url(&self) -> Option<String> {
         self.imp().session.borrow().as_ref()?.sandbox_url()
@@ -343,6 +355,8 @@ impl Window {
     fn connect(&self, resume: bool) {
         let imp = self.imp();
         let Some(session) = imp.session.borrow().clone() else {
+            // The session never started (the sandbox could not listen, …): start over.
+            self.start();
             return;
         };
         if imp
@@ -453,6 +467,7 @@ impl Window {
 
     fn login_failed(&self, error: &anyhow::Error) {
         tracing::warn!("Login failed: {error:#}");
+        self.imp().login_page.set_busy(false);
         // Translators: {reason} is the cause, as the network library words it.
         self.imp().login_page.show_error(&gettext_f(
             "Could not log in: {reason}",
@@ -514,6 +529,7 @@ impl Window {
                     store.splice(0, store.n_items(), &contacts);
                 }
                 imp.notice_revealer.set_reveal_child(false);
+                imp.conversation_view.set_can_send(true);
                 imp.main_stack.set_visible_child_name("session");
             }
             ClientEvent::Message(info) => self.receive(&info),

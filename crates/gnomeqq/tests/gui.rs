@@ -211,6 +211,26 @@ async fn drive(app: &Application, screenshots: &Path) -> Result<(), String> {
     }
     frames_drawn(&window, 3).await?;
     screenshot(&window, &screenshots.join("conversation.png"))?;
+
+    // Logged in elsewhere: a persistent notice with the way back, and no more sending.
+    control(
+        reqwest::Method::POST,
+        format!("{sandbox}/sandbox/kick"),
+        Some(json!({})),
+    )
+    .await?;
+    until("the notice of the kick", || {
+        window.notice().filter(|(_, offers_login)| *offers_login)
+    })
+    .await?;
+    frames_drawn(&window, 3).await?;
+    screenshot(&window, &screenshots.join("kicked.png"))?;
+    gtk::prelude::WidgetExt::activate_action(&window, "win.log-in-again", None)
+        .map_err(|error| format!("the log-in-again action is missing: {error}"))?;
+    until("a new login after the kick", || {
+        (window.is_online() && window.notice().is_none()).then_some(())
+    })
+    .await?;
     Ok(())
 }
 
