@@ -21,6 +21,9 @@ use crate::session::{ClientEvent, MessageInfo, Outbox, Session, SessionOptions};
 use gnomeqq_core::account::MAX_PART_BYTES;
 use gnomeqq_core::split_message;
 
+/// The generation of the session a window starts with (`stop_session` counts up first).
+const FIRST_GENERATION: u64 = 1;
+
 /// How many engine events are handled before the main loop gets a turn.
 const EVENT_SLICE: u32 = 32;
 
@@ -321,9 +324,12 @@ impl Window {
                     return;
                 }
                 imp.login_page.set_busy(false);
+                // At launch a saved login resumes by itself, as people expect of a chat
+                // client; after a kick or a failed login it waits for a click, so the
+                // person chooses it over a new QR login.
                 match saved {
-                    Some(qq) => imp.login_page.show_saved(qq),
-                    None => window.connect(true),
+                    Some(qq) if generation != FIRST_GENERATION => imp.login_page.show_saved(qq),
+                    _ => window.connect(true),
                 }
             }
         ));
