@@ -150,6 +150,8 @@ impl LoginPage {
         match step {
             LoginStep::QrReady { png, .. } => match crisp_qr_texture(png) {
                 Some(texture) => {
+                    // While the code waits for a scan, the other ways in stay open.
+                    self.set_busy(false);
                     imp.qr_picture.set_paintable(Some(&texture));
                     imp.qr_stack.set_visible_child_name("code");
                     imp.spinner.set_spinning(false);
@@ -239,6 +241,18 @@ impl LoginPage {
             password: imp.password_entry.text().to_string(),
             captcha,
         }
+    }
+
+    /// Types into the password form (the GUI test plays the person).
+    pub fn set_password_form(&self, qq: &str, password: &str) {
+        let imp = self.imp();
+        imp.qq_entry.set_text(qq);
+        imp.password_entry.set_text(password);
+    }
+
+    /// Whether the password form is offered.
+    pub fn offers_password_login(&self) -> bool {
+        self.imp().password_group.is_visible()
     }
 
     /// Empties the password field and hides the captcha (after a login attempt).

@@ -80,6 +80,8 @@ mod imp {
         pub(super) generation: Cell<u64>,
         /// The login running on tokio, stopped when the window starts over or closes.
         pub(super) login_task: RefCell<Option<tokio::task::AbortHandle>>,
+        /// Whether that login is a password login (a QR login gives way to one).
+        pub(super) password_running: Cell<bool>,
         /// The notifications on screen, withdrawn when the session ends.
         pub(super) notifications: RefCell<std::collections::HashSet<String>>,
         /// The running session, once started.
@@ -234,6 +236,16 @@ impl Window {
             && imp.login_page.shows_qr_code()
     }
 
+    /// Whether the window is crossfading between the login page and the conversations.
+    pub fn is_changing_page(&self) -> bool {
+        self.imp().main_stack.is_transition_running()
+    }
+
+    /// The login page.
+    pub fn login_page(&self) -> LoginPage {
+        self.imp().login_page.get()
+    }
+
     /// The persistent notice above the conversations, when one is shown, and whether it
     /// offers a new login.
     pub fn notice(&self) -> Option<(String, bool)> {
@@ -378,6 +390,7 @@ impl Window {
         let generation = imp.generation.get();
         let login = spawn_tokio(async move { session.connect(resume).await });
         imp.login_task.replace(Some(login.abort_handle()));
+        imp.password_running.set(false);
         glib::spawn_future_local(glib::clone!(
             #[weak(rename_to = window)]
             self,
@@ -402,12 +415,12 @@ impl Window {
         let Some(session) = imp.session.borrow().clone() else {
             return;
         };
-        if imp
+        let running = imp
             .login_task
             .borrow()
             .as_ref()
-            .is_some_and(|task| !task.is_finished())
-        {
+            .is_some_and(|task| !task.is_finished());
+        if running && imp.password_running.get() {
             return;
         }
         let form = imp.login_page.password_form();
@@ -423,6 +436,10 @@ impl Window {
         let captcha = form
             .captcha
             .filter(|_| imp.password_pending.get() == Some(qq));
+        // The person chose the password over the QR code on screen: that login gives way.
+        if let Some(qr_login) = imp.login_task.take() {
+            qr_login.abort();
+        }
         imp.login_page.reset(&gettext("Logging in…"));
         imp.login_page.set_busy(true);
         let generation = imp.generation.get();
@@ -437,6 +454,7 @@ impl Window {
             anyhow::Ok(None)
         });
         imp.login_task.replace(Some(login.abort_handle()));
+        imp.password_running.set(true);
         glib::spawn_future_local(glib::clone!(
             #[weak(rename_to = window)]
             self,

@@ -2,8 +2,11 @@
 //! `GNOMEQQ_GUI_TESTS=1`): `gnomeqq --sandbox` logs in on its embedded sandbox, a friend
 //! writes through `POST /sandbox/messages`, the reply is typed into the composer and sent
 //! through the UI's `conversation.send` action, and `GET /sandbox/sent` must show it
-//! arrived. Screenshots of the login page and the conversation are saved to the folder
-//! printed at the end (`GNOMEQQ_SCREENSHOT_DIR`, else `target/tmp/gui-screenshots`).
+//! arrived; then the sandbox kicks the session, the notice offers a new login, and the
+//! window gets back online. A second run in the 2015 era logs in with the password form.
+//! Screenshots (login page, conversation, kick notice, online after the password login)
+//! are saved to the folder printed at the end (`GNOMEQQ_SCREENSHOT_DIR`, else
+//! `target/tmp/gui-screenshots`).
 //!
 //! Every wait is on an event with a generous bound, never a fixed sleep.
 
@@ -27,6 +30,9 @@ const STEP_BOUND: Duration = Duration::from_secs(90);
 const FRIEND_QQ: u64 = 3_100_000_001;
 const GREETING: &str = "你好！Are you on GnomeQQ now? 🙂";
 const REPLY: &str = "收到 — replying from the GTK app 👍\nsecond line";
+/// The sandbox's own account and its password (sandbox only).
+const SANDBOX_QQ: &str = "2400000001";
+const SANDBOX_PASSWORD: &str = "sandbox-password";
 
 fn main() {
     if std::env::var_os("GNOMEQQ_GUI_TESTS").is_none() {
@@ -40,32 +46,83 @@ fn main() {
         Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("gui-data-{}", std::process::id()));
     std::fs::create_dir_all(&screenshots).expect("the screenshot folder can be created");
 
+    run_scenario(
+        &["--sandbox", "--data-dir", &data_dir.to_string_lossy()],
+        |app| {
+            let (app, screenshots) = (app.clone(), screenshots.clone());
+            async move { drive(&app, &screenshots).await }
+        },
+    );
+    run_scenario(&["--sandbox", "--era", "legacy2015"], |app| {
+        let (app, screenshots) = (app.clone(), screenshots.clone());
+        async move { drive_password_login(&app, &screenshots).await }
+    });
+    let _ = std::fs::remove_dir_all(&data_dir);
+    println!("gui: passed; screenshots in {}", screenshots.display());
+}
+
+/// Runs the app with `args` while `scenario` plays the person; panics when it fails.
+fn run_scenario<F, Fut>(args: &[&str], scenario: F)
+where
+    F: FnOnce(&Application) -> Fut,
+    Fut: std::future::Future<Output = Result<(), String>> + 'static,
+{
     let app = Application::new();
     let outcome: Rc<RefCell<Option<Result<(), String>>>> = Rc::default();
+    let playing = scenario(&app);
     glib::spawn_future_local(glib::clone!(
         #[strong]
         app,
         #[strong]
         outcome,
-        #[strong]
-        screenshots,
         async move {
-            let result = drive(&app, &screenshots).await;
+            let result = playing.await;
             outcome.replace(Some(result));
             app.quit();
         }
     ));
-    let data_dir_arg = data_dir.to_string_lossy().into_owned();
-    let status = app.run_with_args(&["gnomeqq", "--sandbox", "--data-dir", &data_dir_arg]);
-    let _ = std::fs::remove_dir_all(&data_dir);
+    let mut argv = vec!["gnomeqq"];
+    argv.extend_from_slice(args);
+    let status = app.run_with_args(&argv);
     match outcome.take() {
-        Some(Ok(())) if status == glib::ExitCode::SUCCESS => {
-            println!("gui: passed; screenshots in {}", screenshots.display());
-        }
-        Some(Ok(())) => panic!("the app exited with {status:?}"),
-        Some(Err(error)) => panic!("gui: {error}"),
-        None => panic!("the app quit before the test finished"),
+        Some(Ok(())) if status == glib::ExitCode::SUCCESS => {}
+        Some(Ok(())) => panic!("the app ({args:?}) exited with {status:?}"),
+        Some(Err(error)) => panic!("gui ({args:?}): {error}"),
+        None => panic!("the app ({args:?}) quit before the test finished"),
     }
+}
+
+/// The 2015 era: the password form is offered beside the QR code, and logs in.
+async fn drive_password_login(app: &Application, screenshots: &Path) -> Result<(), String> {
+    let window = until("the main window", || app.main_window()).await?;
+    let login_page = window.login_page();
+    until("the password form of the 2015 era", || {
+        (login_page.offers_password_login() && window.shows_qr_code()).then_some(())
+    })
+    .await?;
+    login_page.set_password_form(SANDBOX_QQ, SANDBOX_PASSWORD);
+    // At once: the sandbox's phone confirms the QR code on screen after 3 s.
+    gtk::prelude::WidgetExt::activate_action(&window, "win.password-login", None)
+        .map_err(|error| format!("the password action is missing: {error}"))?;
+    until("online through the password", || {
+        (window.is_online() && !window.is_changing_page()).then_some(())
+    })
+    .await?;
+    frames_drawn(&window, 3).await?;
+    screenshot(&window, &screenshots.join("online-legacy.png"))?;
+    let sandbox = window
+        .sandbox_url()
+        .ok_or("no sandbox URL in --sandbox mode")?;
+    let counters = control(
+        reqwest::Method::GET,
+        format!("{sandbox}/sandbox/counters"),
+        None,
+    )
+    .await?;
+    if counters["requests"]["/login"].as_u64().unwrap_or(0) == 0 {
+        return Err(format!("the sandbox saw no password login: {counters}"));
+    }
+    Ok(())
 }
 
 /// Waits until `ready` gives a value, checking every 50 ms, for at most [`STEP_BOUND`].
@@ -152,7 +209,7 @@ async fn drive(app: &Application, screenshots: &Path) -> Result<(), String> {
     screenshot(&window, &screenshots.join("login.png"))?;
 
     until("the sandbox's phone to confirm the login", || {
-        window.is_online().then_some(())
+        (window.is_online() && !window.is_changing_page()).then_some(())
     })
     .await?;
     let sandbox = window
