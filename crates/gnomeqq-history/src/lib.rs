@@ -18,9 +18,10 @@
 //!
 //! Messages delivered by the server are written with
 //! [`History::insert_inbound_batch`], one transaction per batch. A unique index over
-//! (server time, conversation, sender, server `msg_id`, hash of the text) covers every
-//! server-delivered row, and rows are written with `INSERT … ON CONFLICT DO NOTHING`,
-//! so a redelivered message comes back as [`Inserted::Duplicate`] with the id of the
+//! (conversation, server time, sender, server `msg_id`, hash of the text) covers every
+//! server-delivered row; it is the only index on messages, and being led by the
+//! conversation it also lists a conversation's messages in time order (migration 004).
+//! Rows are written with `INSERT … ON CONFLICT DO NOTHING`, so a redelivered message comes back as [`Inserted::Duplicate`] with the id of the
 //! first copy, even when two processes write the same file. The conversation implies
 //! the account. The text enters the key as a 64-bit FNV-1a hash so the index does not
 //! hold a second copy of every text; the first copy's text is compared on conflict, and

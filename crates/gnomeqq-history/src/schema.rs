@@ -10,6 +10,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/001_initial.sql"),
     include_str!("../migrations/002_deferred_search.sql"),
     include_str!("../migrations/003_send_schedule.sql"),
+    include_str!("../migrations/004_one_message_index.sql"),
 ];
 
 /// The schema version after all migrations; `PRAGMA user_version` of an up-to-date file.

@@ -16,6 +16,11 @@ const SNIPPET_BEFORE: usize = 20;
 /// Characters a snippet holds at most, context included.
 const SNIPPET_LENGTH: usize = 80;
 
+/// The newest `?2` matches of FTS5 query `?1`, newest first, with their text.
+pub(crate) const CANDIDATES_SQL: &str = "SELECT id, text FROM messages WHERE id IN \
+     (SELECT rowid FROM messages_fts WHERE messages_fts MATCH ?1 ORDER BY rowid DESC LIMIT ?2) \
+     ORDER BY id DESC";
+
 /// How the search form treats a character.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Class {
@@ -273,10 +278,7 @@ impl History {
 
     /// The newest `window` matches of `words`, newest first, with what ranking needs.
     fn candidates(&self, words: &[QueryWord], window: usize) -> Result<Vec<Candidate>> {
-        let mut statement = self.conn.prepare_cached(
-            "SELECT id, text FROM messages WHERE id IN (SELECT rowid FROM messages_fts \
-             WHERE messages_fts MATCH ?1 ORDER BY rowid DESC LIMIT ?2) ORDER BY id DESC",
-        )?;
+        let mut statement = self.conn.prepare_cached(CANDIDATES_SQL)?;
         let window = i64::try_from(window).unwrap_or(i64::MAX);
         let rows = statement.query_map(params![to_fts(words), window], |row| {
             let id = row.get(0)?;

@@ -45,6 +45,58 @@ pub(crate) const MESSAGE_JOINS: &str = "messages m \
      JOIN accounts a ON a.id = c.account_id \
      JOIN contacts p ON p.id = m.sender_id";
 
+/// The conversation rows of a conversation key, one per account that holds it, with
+/// their last server time, most recent first. The accounts (a handful) are named so
+/// that the conversations' unique key, led by the account, finds the rows instead of a
+/// scan; each last time is one step into the messages index.
+const CONVERSATION_ROWS_SQL: &str = "SELECT c.id, \
+     (SELECT max(server_time) FROM messages WHERE conversation_id = c.id) AS last \
+     FROM conversations c \
+     WHERE c.account_id IN (SELECT id FROM accounts) AND c.kind = ?1 AND c.stable_id = ?2 \
+     ORDER BY last DESC";
+
+/// Every conversation row with its last server time, most recent first.
+const ALL_CONVERSATION_ROWS_SQL: &str = "SELECT c.id, \
+     (SELECT max(server_time) FROM messages WHERE conversation_id = c.id) AS last \
+     FROM conversations c ORDER BY last DESC";
+
+/// The newest `?3` (server time, id) pairs of conversation row `?1` at or after server
+/// time `?2`, newest first, read from the index alone.
+const NEWEST_KEYS_SQL: &str = "SELECT server_time, id FROM messages \
+     WHERE conversation_id = ?1 AND server_time >= ?2 \
+     ORDER BY server_time DESC, id DESC LIMIT ?3";
+
+/// The messages whose ids are in the JSON array `?1`, oldest first.
+fn messages_by_id_sql() -> String {
+    format!(
+        "SELECT {MESSAGE_COLUMNS} FROM {MESSAGE_JOINS} \
+         WHERE m.id IN (SELECT value FROM json_each(?1)) ORDER BY m.server_time, m.id"
+    )
+}
+
+/// Each conversation's last server time and message count.
+const CONVERSATIONS_SQL: &str = "SELECT a.qq, c.kind, c.stable_id, c.name, s.last_time, s.count \
+     FROM conversations c JOIN accounts a ON a.id = c.account_id \
+     JOIN (SELECT conversation_id, max(server_time) AS last_time, count(*) AS count \
+           FROM messages GROUP BY conversation_id) s ON s.conversation_id = c.id \
+     ORDER BY s.last_time DESC, c.id DESC";
+
+/// The first copy of a server-delivered message, by its dedupe key.
+const FIRST_COPY_SQL: &str = "SELECT id, text FROM messages WHERE conversation_id = ?2 \
+     AND server_time = ?1 AND sender_id = ?3 AND ifnull(server_msg_id, -1) = ifnull(?4, -1) \
+     AND text_hash = ?5";
+
+/// The newest outbox row of a conversation waiting for the echo of text `?4`.
+const ECHO_SQL: &str = "SELECT m.id FROM messages m \
+     JOIN conversations c ON c.id = m.conversation_id \
+     JOIN accounts a ON a.id = c.account_id \
+     WHERE a.qq = ?1 AND c.kind = ?2 AND c.stable_id = ?3 \
+       AND m.direction = 'out' AND m.text_hash IS NULL \
+       AND replace(replace(m.text, char(13) || char(10), char(10)), char(13), char(10)) = ?4 \
+       AND m.outbox_state IN ('queued', 'accepted', 'unconfirmed') \
+       AND m.server_time >= ?5 \
+     ORDER BY m.id DESC LIMIT 1";
+
 /// The message history of one or more accounts, in one SQLite file.
 #[derive(Debug)]
 pub struct History {
@@ -203,17 +255,7 @@ impl History {
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let id: Option<i64> = tx
-            .prepare_cached(
-                "SELECT m.id FROM messages m
-                 JOIN conversations c ON c.id = m.conversation_id
-                 JOIN accounts a ON a.id = c.account_id
-                 WHERE a.qq = ?1 AND c.kind = ?2 AND c.stable_id = ?3
-                   AND m.direction = 'out' AND m.text_hash IS NULL \
-                   AND replace(replace(m.text, char(13) || char(10), char(10)), char(13), char(10)) = ?4
-                   AND m.outbox_state IN ('queued', 'accepted', 'unconfirmed')
-                   AND m.server_time >= ?5
-                 ORDER BY m.id DESC LIMIT 1",
-            )?
+            .prepare_cached(ECHO_SQL)?
             .query_row(
                 params![
                     account,
@@ -267,58 +309,70 @@ impl History {
         since: Option<i64>,
         limit: usize,
     ) -> Result<Vec<StoredMessage>> {
-        let since = since.unwrap_or(i64::MIN);
-        let sql_limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let Some(key) = conversation else {
-            let sql = format!(
-                "SELECT * FROM (SELECT {MESSAGE_COLUMNS} FROM {MESSAGE_JOINS} \
-                 WHERE m.server_time >= ?1 ORDER BY m.server_time DESC, m.id DESC LIMIT ?2) \
-                 ORDER BY server_time, id"
-            );
-            let mut statement = self.conn.prepare_cached(&sql)?;
-            let rows = statement.query_map(params![since, sql_limit], read_message)?;
-            return Ok(rows.collect::<rusqlite::Result<_>>()?);
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        // Several conversation rows match one key only when one file holds several
+        // accounts; all of them when no conversation is asked for.
+        let read_row = |row: &Row<'_>| Ok((row.get(0)?, row.get(1)?));
+        let conversations: Vec<(i64, Option<i64>)> = match conversation {
+            Some(key) => self
+                .conn
+                .prepare_cached(CONVERSATION_ROWS_SQL)?
+                .query_map(params![key.kind.as_str(), key.stable_id], read_row)?
+                .collect::<rusqlite::Result<_>>()?,
+            None => self
+                .conn
+                .prepare_cached(ALL_CONVERSATION_ROWS_SQL)?
+                .query_map([], read_row)?
+                .collect::<rusqlite::Result<_>>()?,
         };
 
-        // One query per conversation row, each with `conversation_id = ?`: then the
-        // per-conversation index hands the rows over newest first and the scan stops at
-        // `limit`. With `conversation_id IN (…)` SQLite cannot rely on that order, so it
-        // read and sorted the whole conversation (about 100 ms for 15,000 messages).
-        // Several rows exist only when one file holds several accounts.
-        let ids: Vec<i64> = self
-            .conn
-            .prepare_cached("SELECT id FROM conversations WHERE kind = ?1 AND stable_id = ?2")?
-            .query_map(params![key.kind.as_str(), key.stable_id], |row| row.get(0))?
-            .collect::<rusqlite::Result<_>>()?;
-        let sql = format!(
-            "SELECT {MESSAGE_COLUMNS} FROM {MESSAGE_JOINS} \
-             WHERE m.conversation_id = ?1 AND m.server_time >= ?2 \
-             ORDER BY m.server_time DESC, m.id DESC LIMIT ?3"
-        );
-        let mut statement = self.conn.prepare_cached(&sql)?;
-        let mut newest = Vec::new();
-        for id in ids {
-            let rows = statement.query_map(params![id, since, sql_limit], read_message)?;
+        // The only index on messages is led by the conversation, so the newest of all
+        // conversations is the newest of each, merged: one index search per conversation
+        // row, each stopping at `limit` and, once `limit` candidates are known, at the
+        // oldest of them (`floor`). Most recently active first, so the floor rises soon
+        // and the conversations whose last message is older than it are not searched.
+        // `conversation_id = ?` (not `IN`) is what lets SQLite take the index's order and
+        // stop early, instead of sorting the whole conversation.
+        let sql_limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let mut floor = since.unwrap_or(i64::MIN);
+        let mut newest: Vec<(i64, i64)> = Vec::new();
+        let mut keys = self.conn.prepare_cached(NEWEST_KEYS_SQL)?;
+        for (conversation_id, last) in conversations {
+            // No messages (NULL sorts last), or none at or after the floor: neither has
+            // any conversation after this one.
+            if last.is_none_or(|last| last < floor) {
+                break;
+            }
+            let rows = keys.query_map(params![conversation_id, floor, sql_limit], |row| {
+                Ok((row.get(0)?, row.get(1)?))
+            })?;
             for row in rows {
                 newest.push(row?);
             }
+            if newest.len() >= limit {
+                newest.sort_unstable_by(|a, b| b.cmp(a));
+                newest.truncate(limit);
+                floor = newest[limit - 1].0;
+            }
         }
-        newest.sort_by_key(|message| (message.server_time, message.id));
-        let excess = newest.len().saturating_sub(limit);
-        newest.drain(..excess);
 
-        Ok(newest)
+        // The rows themselves, by id, in one statement: the ids go in as a JSON array.
+        let ids: Vec<String> = newest.iter().map(|&(_, id)| id.to_string()).collect();
+        let ids = format!("[{}]", ids.join(","));
+        let rows = self
+            .conn
+            .prepare_cached(&messages_by_id_sql())?
+            .query_map(params![ids], read_message)?
+            .collect::<rusqlite::Result<_>>()?;
+
+        Ok(rows)
     }
 
     /// Every conversation that holds messages, most recently active first.
     pub fn conversations(&self) -> Result<Vec<ConversationSummary>> {
-        let mut statement = self.conn.prepare_cached(
-            "SELECT a.qq, c.kind, c.stable_id, c.name, s.last_time, s.count \
-             FROM conversations c JOIN accounts a ON a.id = c.account_id \
-             JOIN (SELECT conversation_id, max(server_time) AS last_time, count(*) AS count \
-                   FROM messages GROUP BY conversation_id) s ON s.conversation_id = c.id \
-             ORDER BY s.last_time DESC, c.id DESC",
-        )?;
+        let mut statement = self.conn.prepare_cached(CONVERSATIONS_SQL)?;
         let rows = statement.query_map([], |row| {
             Ok(ConversationSummary {
                 account: row.get(0)?,
@@ -483,11 +537,7 @@ impl<'a> Writer<'a> {
 
         let first: Option<(i64, String)> = self
             .tx
-            .prepare_cached(
-                "SELECT id, text FROM messages WHERE server_time = ?1 AND conversation_id = ?2 \
-                 AND sender_id = ?3 AND ifnull(server_msg_id, -1) = ifnull(?4, -1) \
-                 AND text_hash = ?5",
-            )?
+            .prepare_cached(FIRST_COPY_SQL)?
             .query_row(
                 params![
                     message.server_time,
@@ -683,7 +733,141 @@ fn invalid_column(index: usize, what: &'static str) -> rusqlite::Error {
 
 #[cfg(test)]
 mod tests {
-    use super::fnv1a;
+    use super::{
+        ALL_CONVERSATION_ROWS_SQL, CONVERSATION_ROWS_SQL, CONVERSATIONS_SQL, ECHO_SQL,
+        FIRST_COPY_SQL, History, NEWEST_KEYS_SQL, fnv1a, messages_by_id_sql,
+    };
+    use crate::search::CANDIDATES_SQL;
+
+    /// The one index on messages since migration 004.
+    const INDEX: &str = "messages_by_conversation_key";
+
+    /// `EXPLAIN QUERY PLAN` of `sql` on a fresh database, one step per line.
+    fn plan(sql: &str) -> String {
+        let history = History::open_in_memory().unwrap();
+        let mut statement = history
+            .conn
+            .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
+            .unwrap();
+        // The plan does not depend on the values, but rusqlite wants one for each.
+        let nulls = std::iter::repeat_n(rusqlite::types::Null, statement.parameter_count());
+        let steps: Vec<String> = statement
+            .query_map(rusqlite::params_from_iter(nulls), |row| row.get(3))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        steps.join("\n")
+    }
+
+    /// Asserts that no step of `plan` reads a whole table: every `SCAN` is of an index
+    /// or of something that is not a stored table.
+    fn assert_no_table_scan(plan: &str, allowed_scans: &[&str]) {
+        for step in plan.lines().filter(|step| step.starts_with("SCAN ")) {
+            assert!(
+                allowed_scans
+                    .iter()
+                    .any(|allowed| step.starts_with(allowed)),
+                "unexpected scan `{step}` in plan:\n{plan}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_conversations_newest_come_from_the_index_in_time_order() {
+        let plan = plan(NEWEST_KEYS_SQL);
+
+        assert!(
+            plan.contains(&format!(
+                "SEARCH messages USING COVERING INDEX {INDEX} (conversation_id=? AND server_time>?)"
+            )),
+            "{plan}"
+        );
+        // Only messages of the same second are sorted, for the id tie-break.
+        assert!(!plan.contains("TEMP B-TREE FOR ORDER BY"), "{plan}");
+        assert_no_table_scan(&plan, &[]);
+    }
+
+    #[test]
+    fn listed_messages_are_loaded_by_id() {
+        let plan = plan(&messages_by_id_sql());
+
+        assert!(
+            plan.contains("SEARCH m USING INTEGER PRIMARY KEY (rowid=?)"),
+            "{plan}"
+        );
+        assert_no_table_scan(&plan, &["SCAN json_each"]);
+        // A conversation's last time: one step into the messages index.
+        let last_time = format!("SEARCH messages USING COVERING INDEX {INDEX} (conversation_id=?)");
+        let rows = self::plan(CONVERSATION_ROWS_SQL);
+        assert!(
+            rows.contains(
+                "SEARCH c USING COVERING INDEX sqlite_autoindex_conversations_1 \
+                 (account_id=? AND kind=? AND stable_id=?)"
+            ),
+            "{rows}"
+        );
+        assert!(rows.contains(&last_time), "{rows}");
+        assert_no_table_scan(&rows, &[]);
+        // Every conversation row, for the listing of all conversations: a small table.
+        let all = self::plan(ALL_CONVERSATION_ROWS_SQL);
+        assert!(all.contains(&last_time), "{all}");
+        assert_no_table_scan(&all, &["SCAN c"]);
+    }
+
+    #[test]
+    fn the_conversation_list_reads_the_index_not_the_table() {
+        let plan = plan(CONVERSATIONS_SQL);
+
+        // Counting every conversation's messages reads every entry, of the index alone.
+        assert!(
+            plan.contains(&format!("SCAN messages USING COVERING INDEX {INDEX}")),
+            "{plan}"
+        );
+        assert_no_table_scan(
+            &plan,
+            &[
+                &format!("SCAN messages USING COVERING INDEX {INDEX}"),
+                "SCAN s",
+            ],
+        );
+    }
+
+    #[test]
+    fn a_duplicates_first_copy_is_found_by_the_whole_key() {
+        let plan = plan(FIRST_COPY_SQL);
+
+        assert!(
+            plan.contains(&format!(
+                "SEARCH messages USING INDEX {INDEX} (conversation_id=? AND server_time=? \
+                 AND sender_id=? AND <expr>=? AND text_hash=?)"
+            )),
+            "{plan}"
+        );
+    }
+
+    #[test]
+    fn an_echo_looks_in_its_conversation_only() {
+        let plan = plan(ECHO_SQL);
+
+        assert!(
+            plan.contains(&format!(
+                "SEARCH m USING INDEX {INDEX} (conversation_id=? AND server_time>?)"
+            )),
+            "{plan}"
+        );
+        assert_no_table_scan(&plan, &[]);
+    }
+
+    #[test]
+    fn search_candidates_are_loaded_by_id() {
+        let plan = plan(CANDIDATES_SQL);
+
+        assert!(
+            plan.contains("SEARCH messages USING INTEGER PRIMARY KEY (rowid=?)"),
+            "{plan}"
+        );
+        assert_no_table_scan(&plan, &["SCAN messages_fts VIRTUAL TABLE"]);
+    }
 
     #[test]
     fn fnv1a_matches_the_reference_values() {

@@ -14,7 +14,7 @@ fn migrations_bring_an_empty_database_to_the_latest_schema() {
     let history = History::open(dir.db()).unwrap();
 
     assert_eq!(history.schema_version().unwrap(), SCHEMA_VERSION);
-    assert_eq!(SCHEMA_VERSION, 3);
+    assert_eq!(SCHEMA_VERSION, 4);
     drop(history);
     let conn = rusqlite::Connection::open(dir.db()).unwrap();
     let version: u32 = conn
@@ -43,8 +43,7 @@ fn migrations_bring_an_empty_database_to_the_latest_schema() {
             "contacts",
             "conversations",
             "messages",
-            "messages_by_conversation",
-            "messages_dedupe",
+            "messages_by_conversation_key",
             "messages_fts",
             "outbox_events",
             "outbox_events_by_message",
@@ -88,6 +87,127 @@ fn a_version_1_database_keeps_its_index_and_search_sees_every_later_message() {
         1,
         "a message written before any bulk indexing is found"
     );
+}
+
+#[test]
+fn a_version_3_database_moves_to_one_index_and_keeps_every_message() {
+    let dir = TempDir::new("from-v3");
+    {
+        // A database as version 3 left it, with its two indexes: migrations 001-003 only.
+        let conn = rusqlite::Connection::open(dir.db()).unwrap();
+        for sql in [
+            include_str!("../../migrations/001_initial.sql"),
+            include_str!("../../migrations/002_deferred_search.sql"),
+            include_str!("../../migrations/003_send_schedule.sql"),
+        ] {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.execute_batch(
+            "INSERT INTO accounts (id, qq) VALUES (1, '2400000001');
+             INSERT INTO conversations (id, account_id, kind, stable_id, name)
+                 VALUES (1, 1, 'group', 'group:600001', '开发群'), (2, 1, 'friend', 'qq:3100000001', 'Bob');
+             INSERT INTO contacts (id, account_id, stable_id, name) VALUES (1, 1, 'qq:3100000002', 'Alice');
+             PRAGMA user_version = 3;",
+        )
+        .unwrap();
+    }
+    let texts: Vec<String> = (1..=30).map(|n| format!("第{n}条 message {n}")).collect();
+    let batch: Vec<NewMessage> = texts
+        .iter()
+        .zip(1_i64..)
+        .map(|(text, n)| inbound(1_000 + n, n, text))
+        .collect();
+    {
+        // Rows written through version 3's indexes, half of them indexed for search, as
+        // the engine's background task leaves them; one outbox row, which has no hash.
+        let conn = rusqlite::Connection::open(dir.db()).unwrap();
+        let mut insert = conn
+            .prepare(
+                "INSERT INTO messages (conversation_id, direction, sender_id, server_time, \
+                 server_msg_id, text, text_hash, segments_json) \
+                 VALUES (1, 'in', 1, ?1, ?2, ?3, ?4, '[]')",
+            )
+            .unwrap();
+        for message in &batch {
+            let hash = text_hash(&message.text);
+            insert
+                .execute(rusqlite::params![
+                    message.server_time,
+                    message.server_msg_id,
+                    message.text,
+                    hash
+                ])
+                .unwrap();
+        }
+        conn.execute_batch(
+            "INSERT INTO messages (conversation_id, direction, sender_id, server_time, text, segments_json, outbox_state)
+                 VALUES (2, 'out', 1, 2000, '旧的回复', '[]', 'queued');",
+        )
+        .unwrap();
+        drop(insert);
+        let mut index = conn
+            .prepare("INSERT INTO messages_fts (rowid, body) VALUES (?1, ?2)")
+            .unwrap();
+        for (id, text) in (1_i64..=15).zip(&texts) {
+            index
+                .execute(rusqlite::params![id, gnomeqq_history::search_form(text)])
+                .unwrap();
+        }
+        conn.execute("UPDATE search_progress SET indexed_up_to = 15", [])
+            .unwrap();
+    }
+
+    let mut history = History::open(dir.db()).unwrap();
+
+    assert_eq!(history.schema_version().unwrap(), 4);
+    let all = history.messages(None, None, 100).unwrap();
+    assert_eq!(all.len(), 31, "no message lost");
+    let listed = history.messages(Some(&group()), None, 100).unwrap();
+    let listed: Vec<&str> = listed.iter().map(|m| m.text.as_str()).collect();
+    assert_eq!(listed, texts, "the group's messages, in time order");
+    assert_eq!(
+        history.messages(Some(&friend()), None, 10).unwrap()[0].text,
+        "旧的回复"
+    );
+    // Every message written before the upgrade is refused a second time.
+    let again = history.insert_inbound_batch(&batch).unwrap();
+    let ids: Vec<i64> = (1..=30).collect();
+    assert_eq!(
+        again,
+        ids.iter()
+            .map(|&id| Inserted::Duplicate(id))
+            .collect::<Vec<_>>()
+    );
+    // Indexed before the upgrade (message 3) and trailing the index (message 27).
+    assert_eq!(history.search("第3条", 10).unwrap()[0].message.id, 3);
+    assert_eq!(history.search("第27条", 10).unwrap()[0].message.id, 27);
+    let fresh = history
+        .insert_inbound_batch(&[inbound(5_000, 99, "升级以后 after")])
+        .unwrap();
+    assert!(matches!(fresh[..], [Inserted::New(_)]));
+    assert_eq!(history.search("升级", 10).unwrap().len(), 1);
+    drop(history);
+    let conn = rusqlite::Connection::open(dir.db()).unwrap();
+    let indexes: Vec<String> = conn
+        .prepare(
+            "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'messages' \
+             AND name NOT LIKE 'sqlite_%'",
+        )
+        .unwrap()
+        .query_map([], |row| row.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(indexes, ["messages_by_conversation_key"]);
+}
+
+/// 64-bit FNV-1a of `text`, as the store keys server-delivered rows (`store::fnv1a`),
+/// so rows written by hand here collide with the store's own.
+fn text_hash(text: &str) -> i64 {
+    let hash = text.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {
+        (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
+    });
+    i64::from_ne_bytes(hash.to_ne_bytes())
 }
 
 #[test]
@@ -351,6 +471,52 @@ fn a_conversation_held_by_two_accounts_lists_the_newest_of_both() {
         accounts,
         ["2400000002", "2400000001", "2400000002", "2400000001"]
     );
+}
+
+#[test]
+fn the_newest_of_all_conversations_are_merged_in_time_and_insertion_order() {
+    let mut history = History::open_in_memory().unwrap();
+    // Four conversations, their messages interleaved in time; the busiest is the least
+    // recently active, and several messages share a second.
+    let rooms = ["group:1", "group:2", "group:3", "group:4"];
+    let mut batch = Vec::new();
+    for n in 0..40_i64 {
+        let room = rooms[usize::try_from(n % 4).unwrap()];
+        let time = if room == "group:1" { n } else { 100 + n / 3 };
+        let mut message = inbound(time, n, &format!("{room} #{n}"));
+        message.conversation = ConversationKey::new(ConversationKind::Group, room);
+        batch.push(message);
+    }
+    let inserted = history.insert_inbound_batch(&batch).unwrap();
+    // Every message by (server time, id): the order the listing promises.
+    let mut expected: Vec<(i64, i64)> = batch
+        .iter()
+        .zip(&inserted)
+        .map(|(message, inserted)| (message.server_time, inserted.id()))
+        .collect();
+    expected.sort_unstable();
+
+    for (limit, since) in [
+        (1, None),
+        (7, None),
+        (12, Some(105)),
+        (35, None),
+        (5, Some(200)),
+    ] {
+        let listed: Vec<(i64, i64)> = history
+            .messages(None, since, limit)
+            .unwrap()
+            .iter()
+            .map(|m| (m.server_time, m.id))
+            .collect();
+        let kept: Vec<(i64, i64)> = expected
+            .iter()
+            .copied()
+            .filter(|&(time, _)| since.is_none_or(|since| time >= since))
+            .collect();
+        let newest = &kept[kept.len().saturating_sub(limit)..];
+        assert_eq!(listed, newest, "limit {limit}, since {since:?}");
+    }
 }
 
 #[test]
