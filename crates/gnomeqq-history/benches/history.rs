@@ -10,6 +10,9 @@
 //! * `insert_interleaved` (timed by hand): the old and the new path alternating batch by
 //!   batch on two files, so machine load falls on both alike; throughput of each, and of
 //!   the background indexing apart.
+//! * `insert_interleaved_v3_v4` (timed by hand): version 3's two indexes on messages
+//!   against version 4's one, the poll path (store only) interleaved batch by batch on
+//!   two files; throughput, median and p99 per batch of each.
 //! * `history_list/*` (criterion, on the search corpus): the newest 50 messages of one
 //!   group and of one friend, and the conversation list.
 //! * The search report (timed by hand, since criterion gives no p99): over a database of
@@ -34,7 +37,9 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, Throughput};
-use gnomeqq_history::{ConversationKey, ConversationKind, Direction, History, NewMessage};
+use gnomeqq_history::{
+    ConversationKey, ConversationKind, Direction, History, Inserted, NewMessage,
+};
 
 /// Messages per poll batch in the insert benchmark.
 const BATCH: usize = 20;
@@ -369,6 +374,107 @@ fn insert_interleaved(test_mode: bool) {
     );
 }
 
+/// A fresh file database with version 3's two indexes on messages instead of version 4's
+/// one: the time-led dedupe key and (conversation, time). The same store code runs on it;
+/// its statements find their rows through whichever index the file has.
+fn fresh_v3_database(name: &str) -> History {
+    let path = bench_dir().join(name);
+    drop(fresh_database(name));
+    let conn = rusqlite::Connection::open(&path).expect("the benchmark database opens");
+    conn.execute_batch(
+        "DROP INDEX messages_by_conversation_key;
+         CREATE UNIQUE INDEX messages_dedupe ON messages (
+             server_time, conversation_id, sender_id, ifnull(server_msg_id, -1), text_hash);
+         CREATE INDEX messages_by_conversation ON messages (conversation_id, server_time);",
+    )
+    .expect("version 3's indexes are created");
+    drop(conn);
+    History::open(&path).expect("the benchmark database opens")
+}
+
+/// Stores `messages` generated messages in batches of 1,000 and indexes them, untimed:
+/// the history a comparison starts from.
+fn prefill(history: &mut History, rng: &mut Lcg, n: &mut u64, messages: u64) {
+    while *n < messages {
+        let count = (messages - *n).min(1_000) as usize;
+        history
+            .insert_inbound_batch(&next_batch(rng, n, count))
+            .expect("batch is stored");
+        history.index_pending(usize::MAX).expect("rows are indexed");
+    }
+}
+
+/// Version 3's schema (two indexes on messages) against version 4's (one, led by the
+/// conversation), interleaved batch by batch on two fresh files so that the load of a
+/// shared machine falls on both alike. Both run the poll path as the engine does now:
+/// `insert_inbound_batch` alone, timed, and `index_pending(1000)` once 1,000 rows trail,
+/// timed apart as the background task. `GNOMEQQ_BENCH_PREFILL` stores that many
+/// messages in each file first (untimed), to compare at a larger history.
+fn insert_interleaved_v3_v4(test_mode: bool) {
+    let rounds = if test_mode { 100 } else { 5_000 };
+    let prefilled: u64 = match std::env::var("GNOMEQQ_BENCH_PREFILL") {
+        Ok(value) => value.parse().expect("GNOMEQQ_BENCH_PREFILL is a number"),
+        Err(_) => 0,
+    };
+    let mut v3 = fresh_v3_database("interleaved-v3.sqlite3");
+    let mut v4 = fresh_database("interleaved-v4.sqlite3");
+    for history in [&mut v3, &mut v4] {
+        let (mut rng, mut n) = (Lcg(5), 0);
+        prefill(history, &mut rng, &mut n, prefilled);
+    }
+    let (mut rng, mut n) = (Lcg(13), prefilled);
+    let mut times = [Vec::new(), Vec::new()];
+    let mut indexing = [Duration::ZERO; 2];
+    let mut indexed = [0; 2];
+    for round in 0..rounds {
+        let batch = next_batch(&mut rng, &mut n, BATCH);
+        // Alternate which goes first, so neither always follows the other's I/O.
+        let order = if round % 2 == 0 { [0, 1] } else { [1, 0] };
+        for which in order {
+            let history = if which == 0 { &mut v3 } else { &mut v4 };
+            let started = Instant::now();
+            let inserted = history
+                .insert_inbound_batch(&batch)
+                .expect("batch is stored");
+            times[which].push(started.elapsed());
+            assert!(
+                inserted.iter().all(|i| matches!(i, Inserted::New(_))),
+                "every generated message is new"
+            );
+            if history.unindexed().expect("lag is known") >= INDEX_CHUNK as u64 {
+                let started = Instant::now();
+                indexed[which] += history
+                    .index_pending(INDEX_CHUNK)
+                    .expect("rows are indexed");
+                indexing[which] += started.elapsed();
+            }
+        }
+    }
+    let rate = |messages: usize, time: Duration| messages as f64 / time.as_secs_f64();
+    let messages = rounds * BATCH;
+    let totals: Vec<Duration> = times.iter().map(|t| t.iter().sum()).collect();
+    println!(
+        "insert, schema v3 (two indexes) and v4 (one) interleaved, {rounds} batches of {BATCH} \
+         each after {prefilled} prefilled messages, poll path only:"
+    );
+    let [v3_times, v4_times] = &mut times;
+    let v3_median = print_line("v3: insert (poll path)", v3_times);
+    let v4_median = print_line("v4: insert (poll path)", v4_times);
+    let (_, _, v3_p99, _) = percentiles(v3_times);
+    let (_, _, v4_p99, _) = percentiles(v4_times);
+    println!(
+        "throughput: v3 {:.0} msg/s, v4 {:.0} msg/s ({:.2}x); median batch v3/v4 {:.2}x, \
+         p99 v3/v4 {:.2}x; background indexing v3 {:.0} msg/s, v4 {:.0} msg/s",
+        rate(messages, totals[0]),
+        rate(messages, totals[1]),
+        totals[0].as_secs_f64() / totals[1].as_secs_f64(),
+        v3_median / v4_median,
+        v3_p99 / v4_p99,
+        rate(indexed[0], indexing[0]),
+        rate(indexed[1], indexing[1]),
+    );
+}
+
 /// Opens the search corpus, generating it first if the file is missing.
 fn corpus(path: &Path, messages: u64) -> History {
     if path.exists() {
@@ -453,8 +559,8 @@ fn corpus_path(test_mode: bool) -> (u64, PathBuf) {
 }
 
 /// Reading a conversation back from the corpus: the newest 50 messages of one busy group
-/// (about 1.5 % of the corpus) and of one friend (about 0.25 %), and the conversation
-/// list with each conversation's last time and message count.
+/// (about 1.5 % of the corpus), of one friend (about 0.25 %) and of all conversations,
+/// and the conversation list with each conversation's last time and message count.
 fn bench_list(c: &mut Criterion, messages: u64, history: &History) {
     let mut group = c.benchmark_group("history_list");
     group.sample_size(50);
@@ -493,6 +599,12 @@ fn bench_list(c: &mut Criterion, messages: u64, history: &History) {
             });
         });
     }
+    // All conversations: since version 4 the newest of each conversation, merged.
+    let found = history.messages(None, None, 50).expect("history loads");
+    assert_eq!(found.len(), 50, "the corpus holds 50 messages");
+    group.bench_function("last_50_of_all", |b| {
+        b.iter(|| black_box(history.messages(None, None, 50).expect("history loads")));
+    });
     group.sample_size(10);
     group.bench_function("conversations", |b| {
         b.iter(|| black_box(history.conversations().expect("conversations load")));
@@ -671,6 +783,7 @@ fn main() {
     let list = wanted(&[
         "history_list/last_50_of_a_group",
         "history_list/last_50_of_a_friend",
+        "history_list/last_50_of_all",
         "history_list/conversations",
     ]);
     let search = wanted(&["search"]);
@@ -685,6 +798,9 @@ fn main() {
     }
     if wanted(&["insert_interleaved"]) {
         insert_interleaved(test_mode);
+    }
+    if wanted(&["insert_interleaved_v3_v4"]) {
+        insert_interleaved_v3_v4(test_mode);
     }
     if list || search {
         let (messages, path) = corpus_path(test_mode);
