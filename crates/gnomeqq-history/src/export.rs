@@ -5,8 +5,19 @@ use std::io::Write;
 use serde::Serialize;
 
 use crate::model::{ConversationKey, Direction, OutboxState, StoredMessage};
-use crate::store::{MESSAGE_COLUMNS, MESSAGE_JOINS, read_message};
+use crate::store::{messages_by_id_sql, read_message};
 use crate::{Error, History, Result};
+
+/// Every message id of one conversation key (all its accounts' rows), oldest first.
+pub(crate) const EXPORT_CONVERSATION_SQL: &str = "SELECT id FROM messages \
+     WHERE conversation_id IN (SELECT id FROM conversations WHERE kind = ?1 AND stable_id = ?2) \
+     ORDER BY server_time, id";
+
+/// Every message id, oldest first.
+pub(crate) const EXPORT_ALL_SQL: &str = "SELECT id FROM messages ORDER BY server_time, id";
+
+/// Messages read per statement while exporting.
+const EXPORT_CHUNK: usize = 500;
 
 /// One line of a JSON Lines export.
 #[derive(Serialize)]
@@ -91,26 +102,33 @@ impl History {
         conversation: Option<&ConversationKey>,
         mut write: impl FnMut(&StoredMessage) -> std::io::Result<()>,
     ) -> Result<u64> {
-        let filter = if conversation.is_some() {
-            "WHERE m.conversation_id IN \
-             (SELECT id FROM conversations WHERE kind = ?1 AND stable_id = ?2)"
-        } else {
-            ""
+        // The order comes from sorting (time, id) keys alone, then the rows are read by
+        // id in chunks: no index on messages is led by time since version 4, and sorting
+        // whole rows would hold the history's text in SQLite's sorter.
+        let ids: Vec<i64> = match conversation {
+            Some(key) => self
+                .conn
+                .prepare(EXPORT_CONVERSATION_SQL)?
+                .query_map(rusqlite::params![key.kind.as_str(), key.stable_id], |row| {
+                    row.get(0)
+                })?
+                .collect::<rusqlite::Result<_>>()?,
+            None => self
+                .conn
+                .prepare(EXPORT_ALL_SQL)?
+                .query_map([], |row| row.get(0))?
+                .collect::<rusqlite::Result<_>>()?,
         };
-        let sql = format!(
-            "SELECT {MESSAGE_COLUMNS} FROM {MESSAGE_JOINS} {filter} \
-             ORDER BY m.server_time, m.id"
-        );
-        let mut statement = self.conn.prepare(&sql)?;
-        let mut rows = match conversation {
-            Some(key) => statement.query(rusqlite::params![key.kind.as_str(), key.stable_id])?,
-            None => statement.query([])?,
-        };
-
+        let mut statement = self.conn.prepare_cached(&messages_by_id_sql())?;
         let mut count = 0;
-        while let Some(row) = rows.next()? {
-            write(&read_message(row)?).map_err(Error::Export)?;
-            count += 1;
+        // Each chunk is a run of the sorted ids, so sorted by itself it keeps the order.
+        for chunk in ids.chunks(EXPORT_CHUNK) {
+            let ids: Vec<String> = chunk.iter().map(i64::to_string).collect();
+            let mut rows = statement.query([format!("[{}]", ids.join(","))])?;
+            while let Some(row) = rows.next()? {
+                write(&read_message(row)?).map_err(Error::Export)?;
+                count += 1;
+            }
         }
 
         Ok(count)

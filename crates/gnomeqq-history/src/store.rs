@@ -67,7 +67,7 @@ const NEWEST_KEYS_SQL: &str = "SELECT server_time, id FROM messages \
      ORDER BY server_time DESC, id DESC LIMIT ?3";
 
 /// The messages whose ids are in the JSON array `?1`, oldest first.
-fn messages_by_id_sql() -> String {
+pub(crate) fn messages_by_id_sql() -> String {
     format!(
         "SELECT {MESSAGE_COLUMNS} FROM {MESSAGE_JOINS} \
          WHERE m.id IN (SELECT value FROM json_each(?1)) ORDER BY m.server_time, m.id"
@@ -737,6 +737,7 @@ mod tests {
         ALL_CONVERSATION_ROWS_SQL, CONVERSATION_ROWS_SQL, CONVERSATIONS_SQL, ECHO_SQL,
         FIRST_COPY_SQL, History, NEWEST_KEYS_SQL, fnv1a, messages_by_id_sql,
     };
+    use crate::export::{EXPORT_ALL_SQL, EXPORT_CONVERSATION_SQL};
     use crate::search::CANDIDATES_SQL;
 
     /// The one index on messages since migration 004.
@@ -856,6 +857,25 @@ mod tests {
             "{plan}"
         );
         assert_no_table_scan(&plan, &[]);
+    }
+
+    #[test]
+    fn exports_sort_keys_from_the_index_not_whole_rows() {
+        let one = plan(EXPORT_CONVERSATION_SQL);
+        let all = plan(EXPORT_ALL_SQL);
+
+        assert!(
+            one.contains(&format!(
+                "SEARCH messages USING COVERING INDEX {INDEX} (conversation_id=?)"
+            )),
+            "{one}"
+        );
+        assert_no_table_scan(&one, &["SCAN conversations USING COVERING INDEX"]);
+        // The whole history is read, from the index alone.
+        assert!(
+            all.starts_with(&format!("SCAN messages USING COVERING INDEX {INDEX}")),
+            "{all}"
+        );
     }
 
     #[test]

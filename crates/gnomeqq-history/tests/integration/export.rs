@@ -76,3 +76,32 @@ fn txt_has_times_names_and_states() {
         "[2026-12-04 10:36:40 UTC] Bob | Me: Bob, 在吗? [failed: retcode 1202]"
     );
 }
+
+#[test]
+fn a_long_history_is_exported_whole_in_time_then_insertion_order() {
+    let mut history = History::open_in_memory().unwrap();
+    // More messages than one read chunk, written newest second first, three per second,
+    // so neither id order nor the order within a chunk is the answer by accident.
+    let batch: Vec<_> = (0..1_300_i64)
+        .map(|n| inbound(10_000 - n / 3, n, &format!("消息 {n}")))
+        .collect();
+    history.insert_inbound_batch(&batch).unwrap();
+    let mut out = Vec::new();
+
+    let count = history.export_jsonl(&mut out, None).unwrap();
+
+    let keys: Vec<(i64, i64)> = String::from_utf8(out)
+        .unwrap()
+        .lines()
+        .map(|line| {
+            let line: serde_json::Value = serde_json::from_str(line).unwrap();
+            (line["time"].as_i64().unwrap(), line["id"].as_i64().unwrap())
+        })
+        .collect();
+    assert_eq!(count, 1_300);
+    assert_eq!(keys.len(), 1_300);
+    assert!(
+        keys.windows(2).all(|pair| pair[0] < pair[1]),
+        "oldest second first, and by id within a second"
+    );
+}
