@@ -138,7 +138,13 @@ impl ConversationView {
             .replace(Some((conversation.clone(), handler)));
         imp.stack.set_visible_child_name("conversation");
         imp.following.set(true);
-        self.follow_end();
+        // Once the new list has been measured: scrolling a list that has not asks GTK for
+        // a position it does not know yet.
+        glib::idle_add_local_once(glib::clone!(
+            #[weak(rename_to = view)]
+            self,
+            move || view.follow_end()
+        ));
         imp.composer_text.grab_focus();
     }
 

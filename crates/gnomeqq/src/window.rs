@@ -27,6 +27,10 @@ const FIRST_GENERATION: u64 = 1;
 /// How many engine events are handled before the main loop gets a turn.
 const EVENT_SLICE: u32 = 32;
 
+/// How many conversations keep their messages in memory after they were left: a long
+/// history in each of fifty conversations must not all stay loaded.
+const KEPT_CONVERSATIONS: usize = 5;
+
 /// The most of a message a notification shows.
 const NOTIFICATION_CHARS: usize = 200;
 
@@ -82,6 +86,9 @@ mod imp {
         pub(super) login_task: RefCell<Option<tokio::task::AbortHandle>>,
         /// Whether that login is a password login (a QR login gives way to one).
         pub(super) password_running: Cell<bool>,
+        /// The conversations opened last, most recent first: only these keep their
+        /// messages in memory (the others reload from the history when opened).
+        pub(super) recently_open: RefCell<std::collections::VecDeque<Conversation>>,
         /// The notifications on screen, withdrawn when the session ends.
         pub(super) notifications: RefCell<std::collections::HashSet<String>>,
         /// The running session, once started.
@@ -272,6 +279,7 @@ impl Window {
         imp.password_pending.set(None);
         imp.conversation_view.set_conversation(None);
         imp.conversations.clear();
+        imp.recently_open.borrow_mut().clear();
         if let Some(contacts) = imp.contacts.get() {
             contacts.remove_all();
         }
@@ -681,6 +689,7 @@ impl Window {
         imp.leaflet.set_visible_child(&*imp.conversation_view);
         self.select_open_conversation();
         self.mark_read(conversation);
+        self.keep_loaded(conversation);
         if conversation.loaded() || conversation.loading() {
             return;
         }
@@ -709,6 +718,22 @@ impl Window {
                 }
             }
         ));
+    }
+
+    /// Notes `conversation` as just opened and lets the conversations opened longest ago
+    /// go of their messages, keeping [`KEPT_CONVERSATIONS`].
+    fn keep_loaded(&self, conversation: &Conversation) {
+        let mut recent = self.imp().recently_open.borrow_mut();
+        recent.retain(|other| other != conversation);
+        recent.push_front(conversation.clone());
+        let mut kept = std::collections::VecDeque::with_capacity(KEPT_CONVERSATIONS + 1);
+        for (index, other) in recent.drain(..).enumerate() {
+            // One still sending keeps its messages (and its place) until it is done.
+            if index < KEPT_CONVERSATIONS || !other.unload() {
+                kept.push_back(other);
+            }
+        }
+        *recent = kept;
     }
 
     /// Highlights the open conversation in the sidebar (moving rows drops the highlight).

@@ -252,3 +252,24 @@ fn far_apart_times_from_a_server_group_safely() {
         .collect();
     assert_eq!(starts, [true, true]);
 }
+
+#[test]
+fn a_conversation_lets_go_of_its_messages_unless_one_is_being_sent() {
+    let list = ConversationList::new();
+    let zhang = friend("qq:1");
+    list.apply_message(&received(&zhang, "老张", 1, "hi"), None);
+    let conversation = list.get(&zhang).expect("listed");
+    conversation.load_history(&[received(&zhang, "老张", 1, "hi")]);
+    assert!(conversation.unload());
+    assert_eq!(conversation.messages().n_items(), 0);
+    assert!(!conversation.loaded());
+    assert_eq!(
+        conversation.preview(),
+        "hi",
+        "the sidebar keeps its preview"
+    );
+
+    conversation.push(&own(&zhang, 2, "wait", Outbox::Sending), true);
+    assert!(!conversation.unload());
+    assert_eq!(conversation.messages().n_items(), 1);
+}

@@ -164,6 +164,21 @@ impl Conversation {
         self.set_loaded(true);
     }
 
+    /// Lets go of the messages (they stay in the history and load again on the next
+    /// open), unless one of ours is still being sent; whether it did.
+    pub fn unload(&self) -> bool {
+        let messages = self.messages();
+        let sending = (0..messages.n_items())
+            .filter_map(|index| messages.item(index).and_downcast::<Message>())
+            .any(|message| message.outbox_state() == "sending");
+        if sending || self.loading() {
+            return false;
+        }
+        messages.remove_all();
+        self.set_loaded(false);
+        true
+    }
+
     /// Marks everything read.
     pub fn mark_read(&self) {
         self.set_unread(0);
