@@ -49,7 +49,21 @@ fn main() {
 struct Run {
     first_frame: Duration,
     rss_kib: u64,
+    /// Resident anonymous memory: what the process itself allocated, without the shared
+    /// libraries (Mesa's software GL maps LLVM, tens of MiB, even for the cairo renderer).
+    anon_kib: u64,
 }
+
+/// How the children draw: GTK's default (GL, Mesa's llvmpipe under Xvfb), the cairo
+/// renderer, and cairo with GL switched off entirely (no Mesa mapped).
+const RENDERERS: [(&str, &[(&str, &str)]); 3] = [
+    ("default (GL)", &[]),
+    ("cairo", &[("GSK_RENDERER", "cairo")]),
+    (
+        "cairo, GL off",
+        &[("GSK_RENDERER", "cairo"), ("GDK_DEBUG", "gl-disable")],
+    ),
+];
 
 fn parent() {
     let runtime = tokio::runtime::Runtime::new().expect("a tokio runtime");
@@ -73,17 +87,17 @@ fn parent() {
     let qq = runtime.block_on(log_in_once(&url, &data_dir));
 
     let mut report = Vec::new();
-    for renderer in [None, Some("cairo")] {
+    for (renderer, environment) in RENDERERS {
         // The baseline: an empty history (the first child creates the file).
         remove_history(&data_dir, qq);
         let baseline: Vec<Run> = (0..RUNS)
-            .map(|_| spawn_child(&url, &data_dir, 0, renderer))
+            .map(|_| spawn_child(&url, &data_dir, 0, environment))
             .collect();
         seed_history(&data_dir, qq);
         let loaded: Vec<Run> = (0..RUNS)
-            .map(|_| spawn_child(&url, &data_dir, MESSAGES_PER_CONVERSATION, renderer))
+            .map(|_| spawn_child(&url, &data_dir, MESSAGES_PER_CONVERSATION, environment))
             .collect();
-        report.push((renderer.unwrap_or("default (GL)"), baseline, loaded));
+        report.push((renderer, baseline, loaded));
     }
     drop(sandbox);
     let _ = std::fs::remove_dir_all(&work);
@@ -100,14 +114,17 @@ fn parent() {
             )
         };
         let rss = |runs: &[Run]| median(runs.iter().map(|r| r.rss_kib as f64 / 1024.0).collect());
+        let anon = |runs: &[Run]| median(runs.iter().map(|r| r.anon_kib as f64 / 1024.0).collect());
         println!(
-            "renderer {renderer}: first frame {:.0} ms baseline, {:.0} ms loaded (×{:.2}); resident memory {:.1} MiB baseline, {:.1} MiB loaded (×{:.2})",
+            "renderer {renderer}: first frame {:.0} ms baseline, {:.0} ms loaded (×{:.2}); resident memory {:.1} MiB baseline, {:.1} MiB loaded (×{:.2}); of it anonymous {:.1} MiB baseline, {:.1} MiB loaded",
             frame(&baseline),
             frame(&loaded),
             frame(&loaded) / frame(&baseline),
             rss(&baseline),
             rss(&loaded),
             rss(&loaded) / rss(&baseline),
+            anon(&baseline),
+            anon(&loaded),
         );
     }
 }
@@ -184,7 +201,7 @@ fn seed_history(data_dir: &Path, qq: u64) {
     }
 }
 
-fn spawn_child(url: &str, data_dir: &Path, expected: usize, renderer: Option<&str>) -> Run {
+fn spawn_child(url: &str, data_dir: &Path, expected: usize, environment: &[(&str, &str)]) -> Run {
     let mut command = Command::new(std::env::current_exe().expect("the bench's own path"));
     command
         .env("GNOMEQQ_BENCH_CHILD", expected.to_string())
@@ -192,21 +209,22 @@ fn spawn_child(url: &str, data_dir: &Path, expected: usize, renderer: Option<&st
         .env("GNOMEQQ_BENCH_DATA", data_dir)
         .env("GTK_A11Y", "none")
         .stdout(Stdio::piped());
-    match renderer {
-        Some(renderer) => command.env("GSK_RENDERER", renderer),
-        None => command.env_remove("GSK_RENDERER"),
-    };
+    command.env_remove("GSK_RENDERER").env_remove("GDK_DEBUG");
+    command.envs(environment.iter().copied());
     let started = Instant::now();
     let mut child = command.spawn().expect("the app starts");
     let stdout = child.stdout.take().expect("the child's stdout");
     let mut first_frame = None;
     let mut rss_kib = None;
+    let mut anon_kib = None;
     for line in BufReader::new(stdout).lines() {
         let Ok(line) = line else { break };
         if line == "first-frame" {
             first_frame = Some(started.elapsed());
         } else if let Some(value) = line.strip_prefix("rss-kib ") {
             rss_kib = value.trim().parse().ok();
+        } else if let Some(value) = line.strip_prefix("anon-kib ") {
+            anon_kib = value.trim().parse().ok();
         }
     }
     let status = child.wait().expect("the app ends");
@@ -214,6 +232,7 @@ fn spawn_child(url: &str, data_dir: &Path, expected: usize, renderer: Option<&st
     Run {
         first_frame: first_frame.expect("the app reported its first frame"),
         rss_kib: rss_kib.expect("the app reported its memory"),
+        anon_kib: anon_kib.expect("the app reported its anonymous memory"),
     }
 }
 
@@ -296,18 +315,21 @@ async fn measure(app: &gnomeqq::Application, expected_messages: usize) -> Result
     }
     next_frames(&window, 3).await?;
     let status = std::fs::read_to_string("/proc/self/status").map_err(|e| e.to_string())?;
-    let rss = status
-        .lines()
-        .find_map(|line| line.strip_prefix("VmRSS:"))
-        .and_then(|value| {
-            value
-                .trim()
-                .trim_end_matches("kB")
-                .trim()
-                .parse::<u64>()
-                .ok()
-        })
-        .ok_or("no VmRSS in /proc/self/status")?;
-    println!("rss-kib {rss}");
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|line| line.strip_prefix(name))
+            .and_then(|value| {
+                value
+                    .trim()
+                    .trim_end_matches("kB")
+                    .trim()
+                    .parse::<u64>()
+                    .ok()
+            })
+            .ok_or(format!("no {name} in /proc/self/status"))
+    };
+    println!("rss-kib {}", field("VmRSS:")?);
+    println!("anon-kib {}", field("RssAnon:")?);
     Ok(())
 }
