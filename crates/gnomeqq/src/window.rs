@@ -500,11 +500,7 @@ impl Window {
     fn login_failed(&self, error: &anyhow::Error) {
         tracing::warn!("Login failed: {error:#}");
         self.imp().login_page.set_busy(false);
-        // Translators: {reason} is the cause, as the network library words it.
-        self.imp().login_page.show_error(&gettext_f(
-            "Could not log in: {reason}",
-            &[("reason", &format!("{error:#}"))],
-        ));
+        self.imp().login_page.show_error(&login_failure_text(error));
     }
 
     fn log_out(&self) {
@@ -984,6 +980,38 @@ fn section_title(contact: &Contact) -> String {
         "group" => gettext("Groups"),
         "discussion" => gettext("Discussions"),
         other => kind_label(other),
+    }
+}
+
+/// Why a login failed, in the user's language where the cause is known.
+fn login_failure_text(error: &anyhow::Error) -> String {
+    use smartqq_client::Error as ClientError;
+
+    let client_error = error.chain().find_map(|cause| {
+        cause.downcast_ref::<ClientError>().or_else(|| {
+            match cause.downcast_ref::<gnomeqq_core::Error>() {
+                Some(gnomeqq_core::Error::Client(inner)) => Some(inner),
+                _ => None,
+            }
+        })
+    });
+    match client_error {
+        Some(ClientError::Transport { .. }) => gettext("Could not reach the server"),
+        Some(ClientError::QrExpired(_)) => {
+            gettext("The QR codes expired without a scan; log in again to get a new one")
+        }
+        Some(ClientError::QrRefused { .. }) => gettext("The login was refused on the phone"),
+        Some(ClientError::WrongPassword(_)) => gettext("Wrong QQ number or password"),
+        Some(ClientError::WrongCaptcha(_)) => gettext("The code in the picture was not right"),
+        Some(ClientError::PasswordRefused { .. }) => {
+            gettext("This account cannot log in with a password now; use the QR code")
+        }
+        // Anything else: the detail in English, which at least can be looked up.
+        _ => gettext_f(
+            // Translators: {reason} is the cause, in English, as the network library words it.
+            "Could not log in: {reason}",
+            &[("reason", &format!("{error:#}"))],
+        ),
     }
 }
 
