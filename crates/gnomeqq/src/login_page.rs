@@ -9,8 +9,8 @@ use gtk::{CompositeTemplate, gdk, glib};
 
 use crate::i18n::gettext_f;
 
-/// The QR code's side on screen, in pixels, about: the served image is scaled by whole
-/// pixels so every module stays a sharp square.
+/// The QR code's least side on screen, in pixels: the served image is scaled up by the
+/// smallest whole factor that reaches it, so every module stays a sharp square.
 const QR_TARGET_SIDE: u32 = 264;
 
 mod imp {
@@ -323,7 +323,8 @@ fn memory_texture(image: &image::RgbImage) -> Option<gdk::Texture> {
 pub fn crisp_qr_texture(png: &[u8]) -> Option<gdk::Texture> {
     let image = decode_bounded(png)?;
     let (width, height) = image.dimensions();
-    let factor = (QR_TARGET_SIDE / width.max(height)).max(1);
+    // Rounded up: a code a little smaller than the target is drawn larger, not left small.
+    let factor = QR_TARGET_SIDE.div_ceil(width.max(height)).clamp(1, 8);
     let scaled = image::imageops::resize(
         &image,
         width * factor,

@@ -158,8 +158,10 @@ async fn frames_drawn(window: &Window, frames: u32) -> Result<(), String> {
 
 /// Renders the window into a PNG, as the screen shows it.
 fn screenshot(window: &Window, path: &Path) -> Result<(), String> {
-    let (width, height) = (window.width(), window.height());
     let paintable = gtk::WidgetPaintable::new(Some(window));
+    // The paintable's own size: drawing it into the allocation (a few pixels smaller than
+    // the window's surface) would resample the whole picture and soften the QR code.
+    let (width, height) = (paintable.intrinsic_width(), paintable.intrinsic_height());
     let snapshot = gtk::Snapshot::new();
     paintable.snapshot(&snapshot, f64::from(width), f64::from(height));
     let node = snapshot.to_node().ok_or("the window drew nothing")?;
