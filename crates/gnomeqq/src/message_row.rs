@@ -97,7 +97,7 @@ impl MessageRow {
         imp.header.set_visible(message.starts_group());
         imp.sender_label.set_label(&message.sender_name());
         imp.time_label.set_label(&format_time(message.time()));
-        imp.text_label.set_label(&message.text());
+        imp.text_label.set_label(&shown_text(&message.text()));
         if message.own() {
             imp.bubble.add_css_class("own");
         } else {
@@ -152,6 +152,30 @@ impl Default for MessageRow {
     }
 }
 
+/// The most of one message a row lays out: a wrapping label re-measures all of its text
+/// on every resize, and a server can send megabytes.
+const SHOWN_CHARS: usize = 16_000;
+
+/// The text a row shows: all of it, or its start and a note of how much was left out.
+fn shown_text(text: &str) -> String {
+    match text.char_indices().nth(SHOWN_CHARS) {
+        None => text.to_owned(),
+        Some((cut, _)) => {
+            let left_out = text[cut..].chars().count();
+            let mut shown = text[..cut].to_owned();
+            shown.push_str("\n\n");
+            // Translators: after the start of a very long message; {n} is a number.
+            shown.push_str(&crate::i18n::ngettext_f(
+                "[{n} more character not shown]",
+                "[{n} more characters not shown]",
+                u32::try_from(left_out).unwrap_or(u32::MAX),
+                &[("n", &left_out.to_string())],
+            ));
+            shown
+        }
+    }
+}
+
 /// A message time in the local time zone: the hour for today, else the date and hour.
 pub fn format_time(unix_seconds: i64) -> String {
     let Ok(time) = glib::DateTime::from_unix_local(unix_seconds) else {
@@ -171,4 +195,22 @@ pub fn format_time(unix_seconds: i64) -> String {
     time.format(&format)
         .map(|t| t.to_string())
         .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{SHOWN_CHARS, shown_text};
+
+    #[test]
+    fn short_text_is_shown_whole_and_long_text_is_cut_on_a_character() {
+        assert_eq!(shown_text("你好"), "你好");
+        let long = "字".repeat(SHOWN_CHARS + 5);
+        let shown = shown_text(&long);
+        assert!(shown.starts_with(&"字".repeat(SHOWN_CHARS)));
+        assert!(shown.ends_with("[5 more characters not shown]"));
+        assert_eq!(
+            shown_text(&"字".repeat(SHOWN_CHARS)),
+            "字".repeat(SHOWN_CHARS)
+        );
+    }
 }
