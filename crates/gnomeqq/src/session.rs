@@ -150,6 +150,9 @@ pub struct Session {
     /// The send queue: one worker sends in the order the UI asked, so two quick messages
     /// never overtake each other.
     sends: tokio::sync::mpsc::UnboundedSender<SendRequest>,
+    /// Set when the window lets go, so the forwarder ends even if the engine never
+    /// publishes again (a login abandoned half-way).
+    closed: Arc<tokio::sync::watch::Sender<bool>>,
 }
 
 /// One message for the send queue, and where its outcome goes.
@@ -216,7 +219,13 @@ impl Session {
         }
         let (sends, queue) = tokio::sync::mpsc::unbounded_channel();
         tokio::spawn(send_worker(account.clone(), queue));
-        tokio::spawn(forward(account.clone(), events.clone(), account_events));
+        let (closed, closing) = tokio::sync::watch::channel(false);
+        tokio::spawn(forward(
+            account.clone(),
+            events.clone(),
+            account_events,
+            closing,
+        ));
         let session = Self {
             data_dir,
             account,
@@ -224,6 +233,7 @@ impl Session {
             sandbox,
             password_check: Arc::default(),
             sends,
+            closed: Arc::new(closed),
         };
         Ok((session, receiver))
     }
@@ -373,6 +383,7 @@ impl Session {
     pub fn close(&self) {
         self.account.stop();
         self.events.close();
+        self.closed.send_replace(true);
     }
 
     /// Stops the poll loop and ends the session at the server.
@@ -454,8 +465,15 @@ async fn forward(
     account: Account,
     events: async_channel::Sender<ClientEvent>,
     mut account_events: tokio::sync::mpsc::UnboundedReceiver<AppEvent>,
+    mut closing: tokio::sync::watch::Receiver<bool>,
 ) {
-    while let Some(event) = account_events.recv().await {
+    loop {
+        let event = tokio::select! {
+            event = account_events.recv() => event,
+            // The window let go (or dropped every handle): nobody listens any more.
+            _ = closing.wait_for(|closed| *closed) => None,
+        };
+        let Some(event) = event else { return };
         let event = match event {
             AppEvent::Login(step) => ClientEvent::Login(step),
             AppEvent::Notice { kind, text } => ClientEvent::Notice(kind, text),
