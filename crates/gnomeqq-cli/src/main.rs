@@ -10,12 +10,12 @@ use std::io::Read;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand, ValueEnum};
-use gnomeqq_core::{Account, AppEvent, LoginStep, SessionStore, TargetKind, places};
+use gnomeqq_core::places::{self, data_dir};
+use gnomeqq_core::{Account, AppEvent, LoginStep, TargetKind};
 use smartqq_client::{Client, ClientOptions};
 use smartqq_protocol::api::Era;
 use smartqq_protocol::retcode::SendOutcome;
@@ -412,7 +412,9 @@ async fn account_for(cli: &Cli) -> anyhow::Result<(Account, UnboundedReceiver<Ap
         ..options
     })?;
     let (mut account, events) = Account::new(client);
-    if let Some(store) = session_store(cli, &server).await {
+    // The Secret Service when the desktop session runs one, else a 0600 file.
+    let data_dir = data_dir(cli.data_dir.as_deref());
+    if let Some(store) = places::session_store(data_dir.as_deref(), &server).await {
         account = account.with_session_store(store);
     }
     Ok((account, events))
@@ -442,17 +444,6 @@ async fn online(cli: &Cli, json: bool) -> anyhow::Result<(Account, UnboundedRece
         .with_context(|| format!("could not log in at {target} (for a sandbox: `gnomeqq-cli sandbox --auto-confirm 1`, then --server http://127.0.0.1:8650)"))?;
     attach_history(cli, &account)?;
     Ok((account, events))
-}
-
-/// Where the session is kept: the Secret Service when the desktop session runs one, else a
-/// 0600 file in the data directory.
-async fn session_store(cli: &Cli, server: &str) -> Option<Arc<dyn SessionStore>> {
-    places::session_store(data_dir(cli.data_dir.as_deref()).as_deref(), server).await
-}
-
-/// The data directory: `--data-dir`, else the XDG data directory.
-fn data_dir(cli_choice: Option<&std::path::Path>) -> Option<PathBuf> {
-    places::data_dir(cli_choice)
 }
 
 /// Logs in, drawing each QR code in the terminal and, given a directory, saving it there

@@ -16,6 +16,9 @@
     reason = "the bench reports its figures, and the child its marks, on stdout"
 )]
 
+#[path = "../tests/support/waits.rs"]
+mod waits;
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -26,12 +29,18 @@ use gnomeqq_history::{ConversationKey, ConversationKind, Direction, NewMessage};
 use gtk::glib;
 use gtk::prelude::*;
 use smartqq_client::{Client, ClientOptions};
+use waits::Waits;
 
 const CONVERSATIONS: usize = 50;
 const MESSAGES_PER_CONVERSATION: usize = 1_000;
 const RUNS: usize = 5;
 /// The longest a child may take for anything.
 const CHILD_BOUND: Duration = Duration::from_secs(120);
+/// Checked often: the first frame is timed from the child's report of it.
+const WAITS: Waits = Waits {
+    bound: CHILD_BOUND,
+    poll: Duration::from_millis(5),
+};
 
 fn main() {
     if let Ok(expected) = std::env::var("GNOMEQQ_BENCH_CHILD") {
@@ -259,36 +268,12 @@ fn child(expected_messages: usize) {
     }
 }
 
-async fn until<T>(what: &str, mut ready: impl FnMut() -> Option<T>) -> Result<T, String> {
-    let started = Instant::now();
-    loop {
-        if let Some(value) = ready() {
-            return Ok(value);
-        }
-        if started.elapsed() > CHILD_BOUND {
-            return Err(format!("timed out waiting for {what}"));
-        }
-        glib::timeout_future(Duration::from_millis(5)).await;
-    }
-}
-
-async fn next_frames(window: &gnomeqq::Window, frames: u32) -> Result<(), String> {
-    let drawn = std::rc::Rc::new(std::cell::Cell::new(0u32));
-    let counter = drawn.clone();
-    let tick = window.add_tick_callback(move |_, _| {
-        counter.set(counter.get() + 1);
-        glib::ControlFlow::Continue
-    });
-    window.queue_draw();
-    let result = until("a frame", || (drawn.get() >= frames).then_some(())).await;
-    tick.remove();
-    result
-}
-
 async fn measure(app: &gnomeqq::Application, expected_messages: usize) -> Result<(), String> {
-    let window = until("the window", || app.main_window()).await?;
-    until("the resumed session", || window.is_online().then_some(())).await?;
-    next_frames(&window, 1).await?;
+    let window = WAITS.until("the window", || app.main_window()).await?;
+    WAITS
+        .until("the resumed session", || window.is_online().then_some(()))
+        .await?;
+    WAITS.frames_drawn(&window, 1).await?;
     println!("first-frame");
 
     let store = window.conversations().store();
@@ -305,15 +290,16 @@ async fn measure(app: &gnomeqq::Application, expected_messages: usize) -> Result
     // in memory and lets the others go).
     for conversation in &conversations {
         window.open_conversation(conversation);
-        until("a conversation's history", || {
-            (conversation.loaded()
-                && conversation.messages().n_items() as usize >= expected_messages)
-                .then_some(())
-        })
-        .await?;
-        next_frames(&window, 1).await?;
+        WAITS
+            .until("a conversation's history", || {
+                (conversation.loaded()
+                    && conversation.messages().n_items() as usize >= expected_messages)
+                    .then_some(())
+            })
+            .await?;
+        WAITS.frames_drawn(&window, 1).await?;
     }
-    next_frames(&window, 3).await?;
+    WAITS.frames_drawn(&window, 3).await?;
     let status = std::fs::read_to_string("/proc/self/status").map_err(|e| e.to_string())?;
     let field = |name: &str| {
         status

@@ -756,10 +756,10 @@ impl Window {
 
     fn send_message(&self, key: &str, text: String) {
         let imp = self.imp();
-        let (Some(parsed), Some(conversation)) = (
-            key_from_string(key),
-            key_from_string(key).and_then(|k| imp.conversations.get(&k)),
-        ) else {
+        let Some(parsed) = key_from_string(key) else {
+            return;
+        };
+        let Some(conversation) = imp.conversations.get(&parsed) else {
             return;
         };
         // The engine sends a long text in parts, each echoed on its own: split it here

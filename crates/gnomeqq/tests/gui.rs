@@ -17,15 +17,23 @@ use std::path::{Path, PathBuf};
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
+#[path = "support/waits.rs"]
+mod waits;
+
 use gnomeqq::model::Conversation;
 use gnomeqq::runtime::spawn_tokio;
 use gnomeqq::{Application, Window};
 use gtk::prelude::*;
 use gtk::{gdk, glib, gsk};
 use serde_json::{Value, json};
+use waits::Waits;
 
 /// The longest any one step may take (a cold CI machine under Xvfb is slow).
 const STEP_BOUND: Duration = Duration::from_secs(90);
+const WAITS: Waits = Waits {
+    bound: STEP_BOUND,
+    poll: Duration::from_millis(50),
+};
 /// 张伟, a friend in the sandbox's built-in world.
 const FRIEND_QQ: u64 = 3_100_000_001;
 const GREETING: &str = "你好！Are you on GnomeQQ now? 🙂";
@@ -94,21 +102,23 @@ where
 
 /// The 2015 era: the password form is offered beside the QR code, and logs in.
 async fn drive_password_login(app: &Application, screenshots: &Path) -> Result<(), String> {
-    let window = until("the main window", || app.main_window()).await?;
+    let window = WAITS.until("the main window", || app.main_window()).await?;
     let login_page = window.login_page();
-    until("the password form of the 2015 era", || {
-        (login_page.offers_password_login() && window.shows_qr_code()).then_some(())
-    })
-    .await?;
+    WAITS
+        .until("the password form of the 2015 era", || {
+            (login_page.offers_password_login() && window.shows_qr_code()).then_some(())
+        })
+        .await?;
     login_page.set_password_form(SANDBOX_QQ, SANDBOX_PASSWORD);
     // At once: the sandbox's phone confirms the QR code on screen after 3 s.
     gtk::prelude::WidgetExt::activate_action(&window, "win.password-login", None)
         .map_err(|error| format!("the password action is missing: {error}"))?;
-    until("online through the password", || {
-        (window.is_online() && !window.is_changing_page()).then_some(())
-    })
-    .await?;
-    frames_drawn(&window, 3).await?;
+    WAITS
+        .until("online through the password", || {
+            (window.is_online() && !window.is_changing_page()).then_some(())
+        })
+        .await?;
+    WAITS.frames_drawn(&window, 3).await?;
     screenshot(&window, &screenshots.join("online-legacy.png"))?;
     let sandbox = window
         .sandbox_url()
@@ -123,37 +133,6 @@ async fn drive_password_login(app: &Application, screenshots: &Path) -> Result<(
         return Err(format!("the sandbox saw no password login: {counters}"));
     }
     Ok(())
-}
-
-/// Waits until `ready` gives a value, checking every 50 ms, for at most [`STEP_BOUND`].
-async fn until<T>(what: &str, mut ready: impl FnMut() -> Option<T>) -> Result<T, String> {
-    let started = Instant::now();
-    loop {
-        if let Some(value) = ready() {
-            return Ok(value);
-        }
-        if started.elapsed() > STEP_BOUND {
-            return Err(format!("timed out waiting for {what}"));
-        }
-        glib::timeout_future(Duration::from_millis(50)).await;
-    }
-}
-
-/// Waits for the window to draw `frames` more frames, so what was just changed is on screen.
-async fn frames_drawn(window: &Window, frames: u32) -> Result<(), String> {
-    let drawn = Rc::new(std::cell::Cell::new(0u32));
-    let counter = drawn.clone();
-    let tick = window.add_tick_callback(move |_, _| {
-        counter.set(counter.get() + 1);
-        glib::ControlFlow::Continue
-    });
-    window.queue_draw();
-    let result = until("frames to be drawn", || {
-        (drawn.get() >= frames).then_some(())
-    })
-    .await;
-    tick.remove();
-    result
 }
 
 /// Renders the window into a PNG, as the screen shows it.
@@ -202,18 +181,20 @@ async fn control(
 }
 
 async fn drive(app: &Application, screenshots: &Path) -> Result<(), String> {
-    let window = until("the main window", || app.main_window()).await?;
-    until("the QR code on the login page", || {
-        window.shows_qr_code().then_some(())
-    })
-    .await?;
-    frames_drawn(&window, 3).await?;
+    let window = WAITS.until("the main window", || app.main_window()).await?;
+    WAITS
+        .until("the QR code on the login page", || {
+            window.shows_qr_code().then_some(())
+        })
+        .await?;
+    WAITS.frames_drawn(&window, 3).await?;
     screenshot(&window, &screenshots.join("login.png"))?;
 
-    until("the sandbox's phone to confirm the login", || {
-        (window.is_online() && !window.is_changing_page()).then_some(())
-    })
-    .await?;
+    WAITS
+        .until("the sandbox's phone to confirm the login", || {
+            (window.is_online() && !window.is_changing_page()).then_some(())
+        })
+        .await?;
     let sandbox = window
         .sandbox_url()
         .ok_or("no sandbox URL in --sandbox mode")?;
@@ -224,16 +205,17 @@ async fn drive(app: &Application, screenshots: &Path) -> Result<(), String> {
     )
     .await?;
     let conversations = window.conversations();
-    let conversation: Conversation = until("the friend's message in the sidebar", || {
-        let store = conversations.store();
-        (0..store.n_items())
-            .filter_map(|i| store.item(i).and_downcast::<Conversation>())
-            .find(|c| {
-                c.kind() == "friend"
-                    && c.preview() == GREETING.split_whitespace().collect::<Vec<_>>().join(" ")
-            })
-    })
-    .await?;
+    let conversation: Conversation = WAITS
+        .until("the friend's message in the sidebar", || {
+            let store = conversations.store();
+            (0..store.n_items())
+                .filter_map(|i| store.item(i).and_downcast::<Conversation>())
+                .find(|c| {
+                    c.kind() == "friend"
+                        && c.preview() == GREETING.split_whitespace().collect::<Vec<_>>().join(" ")
+                })
+        })
+        .await?;
     if conversation.unread() != 1 {
         return Err(format!(
             "expected 1 unread message, saw {}",
@@ -242,10 +224,11 @@ async fn drive(app: &Application, screenshots: &Path) -> Result<(), String> {
     }
 
     window.open_conversation(&conversation);
-    until("the history to load", || {
-        conversation.loaded().then_some(())
-    })
-    .await?;
+    WAITS
+        .until("the history to load", || {
+            conversation.loaded().then_some(())
+        })
+        .await?;
     let view = window.conversation_view();
     view.set_composer_text(REPLY);
     view.activate_action("conversation.send", None)
@@ -259,16 +242,17 @@ async fn drive(app: &Application, screenshots: &Path) -> Result<(), String> {
         return Err(format!("the reply went to the wrong place: {sent}"));
     }
     let messages = conversation.messages();
-    until("our message to be marked sent", || {
-        let last = messages.item(messages.n_items().checked_sub(1)?)?;
-        let last = last.downcast::<gnomeqq::model::Message>().ok()?;
-        matches!(last.outbox_state().as_str(), "sent" | "confirmed").then_some(())
-    })
-    .await?;
+    WAITS
+        .until("our message to be marked sent", || {
+            let last = messages.item(messages.n_items().checked_sub(1)?)?;
+            let last = last.downcast::<gnomeqq::model::Message>().ok()?;
+            matches!(last.outbox_state().as_str(), "sent" | "confirmed").then_some(())
+        })
+        .await?;
     if conversation.unread() != 0 {
         return Err("opening the conversation did not mark it read".into());
     }
-    frames_drawn(&window, 3).await?;
+    WAITS.frames_drawn(&window, 3).await?;
     screenshot(&window, &screenshots.join("conversation.png"))?;
 
     // Logged in elsewhere: a persistent notice with the way back, and no more sending.
@@ -278,18 +262,20 @@ async fn drive(app: &Application, screenshots: &Path) -> Result<(), String> {
         Some(json!({})),
     )
     .await?;
-    until("the notice of the kick", || {
-        window.notice().filter(|(_, offers_login)| *offers_login)
-    })
-    .await?;
-    frames_drawn(&window, 3).await?;
+    WAITS
+        .until("the notice of the kick", || {
+            window.notice().filter(|(_, offers_login)| *offers_login)
+        })
+        .await?;
+    WAITS.frames_drawn(&window, 3).await?;
     screenshot(&window, &screenshots.join("kicked.png"))?;
     gtk::prelude::WidgetExt::activate_action(&window, "win.log-in-again", None)
         .map_err(|error| format!("the log-in-again action is missing: {error}"))?;
-    until("a new login after the kick", || {
-        (window.is_online() && window.notice().is_none()).then_some(())
-    })
-    .await?;
+    WAITS
+        .until("a new login after the kick", || {
+            (window.is_online() && window.notice().is_none()).then_some(())
+        })
+        .await?;
     Ok(())
 }
 
