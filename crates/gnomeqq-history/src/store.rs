@@ -505,30 +505,30 @@ impl<'a> Writer<'a> {
         let text_hash = from_server.then(|| fnv1a(message.text.as_bytes()));
         let state = message.outbox_state.as_ref();
 
-        let new_id: Option<i64> = self
+        // `execute` and the connection's last rowid rather than `RETURNING id`: SQLite
+        // runs a `RETURNING` statement through an ephemeral table of its own, a fresh
+        // in-memory B-tree per row, which cost a tenth of a poll batch (profiled).
+        let stored = self
             .tx
             .prepare_cached(
                 "INSERT INTO messages (conversation_id, direction, sender_id, server_time, \
                  server_msg_id, text, text_hash, segments_json, outbox_state, outbox_reason) \
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) \
-                 ON CONFLICT DO NOTHING RETURNING id",
+                 ON CONFLICT DO NOTHING",
             )?
-            .query_row(
-                params![
-                    conversation_id,
-                    message.direction.as_str(),
-                    sender_id,
-                    message.server_time,
-                    message.server_msg_id,
-                    message.text,
-                    text_hash,
-                    message.segments_json,
-                    state.map(OutboxState::as_str),
-                    state.and_then(OutboxState::reason),
-                ],
-                |row| row.get(0),
-            )
-            .optional()?;
+            .execute(params![
+                conversation_id,
+                message.direction.as_str(),
+                sender_id,
+                message.server_time,
+                message.server_msg_id,
+                message.text,
+                text_hash,
+                message.segments_json,
+                state.map(OutboxState::as_str),
+                state.and_then(OutboxState::reason),
+            ])?;
+        let new_id = (stored == 1).then(|| self.tx.last_insert_rowid());
 
         if let Some(id) = new_id {
             // The search row is written later, in bulk: see `catch_up_search`.
