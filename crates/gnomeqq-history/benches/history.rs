@@ -10,9 +10,10 @@
 //! * `insert_interleaved` (timed by hand): the old and the new path alternating batch by
 //!   batch on two files, so machine load falls on both alike; throughput of each, and of
 //!   the background indexing apart.
-//! * `insert_interleaved_v3_v4` (timed by hand): version 3's two indexes on messages
-//!   against version 4's one, the poll path (store only) interleaved batch by batch on
-//!   two files; throughput, median and p99 per batch of each.
+//! * `insert_interleaved_v4_v5` (timed by hand): version 4's one index on messages, led
+//!   by the conversation, against version 5's, led by time (with the timeline built in
+//!   bulk), the poll path (store only) interleaved batch by batch on two files;
+//!   throughput, median and p99 per batch of each, and the background indexing apart.
 //! * `history_list/*` (criterion, on the search corpus): the newest 50 messages of one
 //!   group and of one friend, and the conversation list.
 //! * The search report (timed by hand, since criterion gives no p99): over a database of
@@ -374,20 +375,20 @@ fn insert_interleaved(test_mode: bool) {
     );
 }
 
-/// A fresh file database with version 3's two indexes on messages instead of version 4's
-/// one: the time-led dedupe key and (conversation, time). The same store code runs on it;
-/// its statements find their rows through whichever index the file has.
-fn fresh_v3_database(name: &str) -> History {
+/// A fresh file database with version 4's one index on messages, led by the
+/// conversation, instead of version 5's, led by time. The same store code runs on it;
+/// its statements find their rows through whichever index the file has, and its
+/// background indexing also writes the timeline, which version 4 did not have.
+fn fresh_v4_database(name: &str) -> History {
     let path = bench_dir().join(name);
     drop(fresh_database(name));
     let conn = rusqlite::Connection::open(&path).expect("the benchmark database opens");
     conn.execute_batch(
-        "DROP INDEX messages_by_conversation_key;
-         CREATE UNIQUE INDEX messages_dedupe ON messages (
-             server_time, conversation_id, sender_id, ifnull(server_msg_id, -1), text_hash);
-         CREATE INDEX messages_by_conversation ON messages (conversation_id, server_time);",
+        "DROP INDEX messages_dedupe;
+         CREATE UNIQUE INDEX messages_by_conversation_key ON messages (
+             conversation_id, server_time, sender_id, ifnull(server_msg_id, -1), text_hash);",
     )
-    .expect("version 3's indexes are created");
+    .expect("version 4's index is created");
     drop(conn);
     History::open(&path).expect("the benchmark database opens")
 }
@@ -404,21 +405,21 @@ fn prefill(history: &mut History, rng: &mut Lcg, n: &mut u64, messages: u64) {
     }
 }
 
-/// Version 3's schema (two indexes on messages) against version 4's (one, led by the
-/// conversation), interleaved batch by batch on two fresh files so that the load of a
-/// shared machine falls on both alike. Both run the poll path as the engine does now:
+/// Version 4's index on messages (led by the conversation) against version 5's (led by
+/// time, the timeline written in bulk), interleaved batch by batch on two fresh files
+/// so that the load of a shared machine falls on both alike. Both run the poll path as the engine does now:
 /// `insert_inbound_batch` alone, timed, and `index_pending(1000)` once 1,000 rows trail,
 /// timed apart as the background task. `GNOMEQQ_BENCH_PREFILL` stores that many
 /// messages in each file first (untimed), to compare at a larger history.
-fn insert_interleaved_v3_v4(test_mode: bool) {
+fn insert_interleaved_v4_v5(test_mode: bool) {
     let rounds = if test_mode { 100 } else { 5_000 };
     let prefilled: u64 = match std::env::var("GNOMEQQ_BENCH_PREFILL") {
         Ok(value) => value.parse().expect("GNOMEQQ_BENCH_PREFILL is a number"),
         Err(_) => 0,
     };
-    let mut v3 = fresh_v3_database("interleaved-v3.sqlite3");
-    let mut v4 = fresh_database("interleaved-v4.sqlite3");
-    for history in [&mut v3, &mut v4] {
+    let mut v4 = fresh_v4_database("interleaved-v4.sqlite3");
+    let mut v5 = fresh_database("interleaved-v5.sqlite3");
+    for history in [&mut v4, &mut v5] {
         let (mut rng, mut n) = (Lcg(5), 0);
         prefill(history, &mut rng, &mut n, prefilled);
     }
@@ -431,7 +432,7 @@ fn insert_interleaved_v3_v4(test_mode: bool) {
         // Alternate which goes first, so neither always follows the other's I/O.
         let order = if round % 2 == 0 { [0, 1] } else { [1, 0] };
         for which in order {
-            let history = if which == 0 { &mut v3 } else { &mut v4 };
+            let history = if which == 0 { &mut v4 } else { &mut v5 };
             let started = Instant::now();
             let inserted = history
                 .insert_inbound_batch(&batch)
@@ -454,22 +455,22 @@ fn insert_interleaved_v3_v4(test_mode: bool) {
     let messages = rounds * BATCH;
     let totals: Vec<Duration> = times.iter().map(|t| t.iter().sum()).collect();
     println!(
-        "insert, schema v3 (two indexes) and v4 (one) interleaved, {rounds} batches of {BATCH} \
-         each after {prefilled} prefilled messages, poll path only:"
+        "insert, schema v4 (conversation-led index) and v5 (time-led, timeline) interleaved, \
+         {rounds} batches of {BATCH} each after {prefilled} prefilled messages, poll path only:"
     );
-    let [v3_times, v4_times] = &mut times;
-    let v3_median = print_line("v3: insert (poll path)", v3_times);
+    let [v4_times, v5_times] = &mut times;
     let v4_median = print_line("v4: insert (poll path)", v4_times);
-    let (_, _, v3_p99, _) = percentiles(v3_times);
+    let v5_median = print_line("v5: insert (poll path)", v5_times);
     let (_, _, v4_p99, _) = percentiles(v4_times);
+    let (_, _, v5_p99, _) = percentiles(v5_times);
     println!(
-        "throughput: v3 {:.0} msg/s, v4 {:.0} msg/s ({:.2}x); median batch v3/v4 {:.2}x, \
-         p99 v3/v4 {:.2}x; background indexing v3 {:.0} msg/s, v4 {:.0} msg/s",
+        "throughput: v4 {:.0} msg/s, v5 {:.0} msg/s ({:.2}x); median batch v4/v5 {:.2}x, \
+         p99 v4/v5 {:.2}x; background indexing v4 {:.0} msg/s, v5 {:.0} msg/s",
         rate(messages, totals[0]),
         rate(messages, totals[1]),
         totals[0].as_secs_f64() / totals[1].as_secs_f64(),
-        v3_median / v4_median,
-        v3_p99 / v4_p99,
+        v4_median / v5_median,
+        v4_p99 / v5_p99,
         rate(indexed[0], indexing[0]),
         rate(indexed[1], indexing[1]),
     );
@@ -799,8 +800,8 @@ fn main() {
     if wanted(&["insert_interleaved"]) {
         insert_interleaved(test_mode);
     }
-    if wanted(&["insert_interleaved_v3_v4"]) {
-        insert_interleaved_v3_v4(test_mode);
+    if wanted(&["insert_interleaved_v4_v5"]) {
+        insert_interleaved_v4_v5(test_mode);
     }
     if list || search {
         let (messages, path) = corpus_path(test_mode);

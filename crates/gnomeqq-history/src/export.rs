@@ -5,13 +5,16 @@ use std::io::Write;
 use serde::Serialize;
 
 use crate::model::{ConversationKey, Direction, OutboxState, StoredMessage};
-use crate::store::{messages_by_id_sql, read_message};
+use crate::store::{Trailing, messages_by_id_sql, read_message};
 use crate::{Error, History, Result};
 
-/// Every message id of one conversation key (all its accounts' rows), oldest first.
-pub(crate) const EXPORT_CONVERSATION_SQL: &str = "SELECT id FROM messages \
-     WHERE conversation_id IN (SELECT id FROM conversations WHERE kind = ?1 AND stable_id = ?2) \
-     ORDER BY server_time, id";
+/// The conversation rows of one conversation key, one per account that holds it.
+pub(crate) const EXPORT_CONVERSATION_ROWS_SQL: &str =
+    "SELECT id FROM conversations WHERE kind = ?1 AND stable_id = ?2";
+
+/// The (server time, id) keys of one conversation row in the timeline, oldest first.
+pub(crate) const EXPORT_CONVERSATION_SQL: &str = "SELECT server_time, message_id FROM timeline \
+     WHERE conversation_id = ?1 ORDER BY server_time, message_id";
 
 /// Every message id, oldest first.
 pub(crate) const EXPORT_ALL_SQL: &str = "SELECT id FROM messages ORDER BY server_time, id";
@@ -102,17 +105,10 @@ impl History {
         conversation: Option<&ConversationKey>,
         mut write: impl FnMut(&StoredMessage) -> std::io::Result<()>,
     ) -> Result<u64> {
-        // The order comes from sorting (time, id) keys alone, then the rows are read by
-        // id in chunks: no index on messages is led by time since version 4, and sorting
-        // whole rows would hold the history's text in SQLite's sorter.
+        // The order comes from keys alone, then the rows are read by id in chunks, so no
+        // sort ever holds the history's text.
         let ids: Vec<i64> = match conversation {
-            Some(key) => self
-                .conn
-                .prepare(EXPORT_CONVERSATION_SQL)?
-                .query_map(rusqlite::params![key.kind.as_str(), key.stable_id], |row| {
-                    row.get(0)
-                })?
-                .collect::<rusqlite::Result<_>>()?,
+            Some(key) => self.conversation_ids(key)?,
             None => self
                 .conn
                 .prepare(EXPORT_ALL_SQL)?
@@ -132,6 +128,38 @@ impl History {
         }
 
         Ok(count)
+    }
+
+    /// Every message id of one conversation key (all its accounts' rows), oldest first:
+    /// the timeline's keys and the messages it does not reach yet, from one snapshot.
+    fn conversation_ids(&self, key: &ConversationKey) -> Result<Vec<i64>> {
+        let snapshot = self.conn.unchecked_transaction()?;
+        let trailing = Trailing::read(&snapshot)?;
+        let rows: Vec<i64> = snapshot
+            .prepare(EXPORT_CONVERSATION_ROWS_SQL)?
+            .query_map(rusqlite::params![key.kind.as_str(), key.stable_id], |row| {
+                row.get(0)
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        let mut keys: Vec<(i64, i64)> = Vec::new();
+        let mut timeline = snapshot.prepare(EXPORT_CONVERSATION_SQL)?;
+        for conversation_id in rows {
+            let indexed =
+                timeline.query_map([conversation_id], |row| Ok((row.get(0)?, row.get(1)?)))?;
+            for key in indexed {
+                keys.push(key?);
+            }
+            keys.extend(
+                trailing
+                    .keys(conversation_id)
+                    .map(|key| (key.server_time, key.id)),
+            );
+        }
+        // Already in order for one account's row and no trailing messages; several rows
+        // or trailing messages interleave.
+        keys.sort_unstable();
+
+        Ok(keys.into_iter().map(|(_, id)| id).collect())
     }
 }
 

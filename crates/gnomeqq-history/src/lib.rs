@@ -18,17 +18,31 @@
 //!
 //! Messages delivered by the server are written with
 //! [`History::insert_inbound_batch`], one transaction per batch. A unique index over
-//! (conversation, server time, sender, server `msg_id`, hash of the text) covers every
-//! server-delivered row; it is the only index on messages, and being led by the
-//! conversation it also lists a conversation's messages in time order (migration 004).
-//! Rows are written with `INSERT … ON CONFLICT DO NOTHING`, so a redelivered message comes back as [`Inserted::Duplicate`] with the id of the
-//! first copy, even when two processes write the same file. The conversation implies
-//! the account. The text enters the key as a 64-bit FNV-1a hash so the index does not
-//! hold a second copy of every text; the first copy's text is compared on conflict, and
-//! a hash collision between two different texts with the same sender, second and
-//! `msg_id` is reported as [`Error::DedupeKeyCollision`] rather than lost. Messages
-//! from the local outbox ([`History::insert_outbound`]) store no hash, and SQLite never
-//! counts NULLs as equal in a unique index, so sending the same text twice is allowed.
+//! (server time, conversation, sender, server `msg_id`, hash of the text) covers every
+//! server-delivered row; it is the only index on messages, and being led by time it is
+//! appended to (migration 005). Rows are written with `INSERT … ON CONFLICT DO
+//! NOTHING`, so a redelivered message comes back as [`Inserted::Duplicate`] with the id
+//! of the first copy, even when two processes write the same file. The conversation
+//! implies the account. The text enters the key as a 64-bit FNV-1a hash so the index
+//! does not hold a second copy of every text; the first copy's text is compared on
+//! conflict, and a hash collision between two different texts with the same sender,
+//! second and `msg_id` is reported as [`Error::DedupeKeyCollision`] rather than lost.
+//! Messages from the local outbox ([`History::insert_outbound`]) store no hash, and
+//! SQLite never counts NULLs as equal in a unique index, so sending the same text twice
+//! is allowed.
+//!
+//! # Conversations in order: the timeline
+//!
+//! A poll batch scatters over conversations. An index led by the conversation had each
+//! message of a batch dirty a page of its own, written to the WAL at commit and again at
+//! the checkpoint, and that was most of what storing a batch cost. So a conversation's
+//! order lives apart, in the `timeline` table ((conversation, time, id), without rowid),
+//! with each conversation's last time and message count in `conversation_totals`. Both
+//! are written in bulk together with the search index (below), a thousand messages
+//! sorted by key per transaction, and all three hold exactly the messages up to one mark
+//! (`index_progress`). Readers take the messages above the mark (a bounded number) from
+//! the messages table by id, in the same read transaction as the timeline, so a listing
+//! always holds every stored message once.
 //!
 //! # Chinese full-text search
 //!
@@ -72,9 +86,10 @@
 //! `contentless_delete=1` so a later migration may delete) whose rowid is the message
 //! id. FTS5 writes an index segment per transaction, which made storing a poll batch of
 //! twenty messages three times dearer than storing the rows alone, so the index trails
-//! the table (migration 002, `search_progress`). Storing a batch only appends the
-//! messages; [`History::index_pending`] indexes the trailing rows in bulk, in its own
-//! transaction, and the engine runs it in the background once a thousand messages wait.
+//! the table (migration 002; the mark is `index_progress` since migration 005). Storing a
+//! batch only appends the messages; [`History::index_pending`] indexes the trailing rows
+//! in bulk (search index, timeline and totals), in its own transaction, and the engine
+//! runs it in the background once a thousand messages wait.
 //! A writer indexes in its own transaction only when [`INDEX_LAG_BOUND`] messages wait
 //! (nobody ran `index_pending`), so the lag stays bounded. Every search first indexes
 //! whatever trails, and therefore always sees every stored message. Search snippets are

@@ -11,6 +11,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/002_deferred_search.sql"),
     include_str!("../migrations/003_send_schedule.sql"),
     include_str!("../migrations/004_one_message_index.sql"),
+    include_str!("../migrations/005_timeline.sql"),
 ];
 
 /// The schema version after all migrations; `PRAGMA user_version` of an up-to-date file.

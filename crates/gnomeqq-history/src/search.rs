@@ -248,7 +248,7 @@ impl History {
         // IMMEDIATE, so that a writer in another process makes this wait (busy timeout)
         // rather than fail: a deferred read that turns into a write is refused at once.
         self.conn.execute_batch("BEGIN IMMEDIATE")?;
-        let caught_up = crate::store::catch_up_search(&self.conn, 1, u64::MAX);
+        let caught_up = crate::store::catch_up_indexes(&self.conn, 1, u64::MAX);
         self.conn.execute_batch(if caught_up.is_ok() {
             "COMMIT"
         } else {

@@ -46,25 +46,26 @@ pub(crate) const MESSAGE_JOINS: &str = "messages m \
      JOIN contacts p ON p.id = m.sender_id";
 
 /// The conversation rows of a conversation key, one per account that holds it, with
-/// their last server time, most recent first. The accounts (a handful) are named so
-/// that the conversations' unique key, led by the account, finds the rows instead of a
-/// scan; each last time is one step into the messages index.
-const CONVERSATION_ROWS_SQL: &str = "SELECT c.id, \
-     (SELECT max(server_time) FROM messages WHERE conversation_id = c.id) AS last \
-     FROM conversations c \
-     WHERE c.account_id IN (SELECT id FROM accounts) AND c.kind = ?1 AND c.stable_id = ?2 \
-     ORDER BY last DESC";
+/// their last server time as far as the timeline reaches. The accounts (a handful) are
+/// named so that the conversations' unique key, led by the account, finds the rows
+/// instead of a scan.
+const CONVERSATION_ROWS_SQL: &str = "SELECT c.id, t.last_time FROM conversations c \
+     LEFT JOIN conversation_totals t ON t.conversation_id = c.id \
+     WHERE c.account_id IN (SELECT id FROM accounts) AND c.kind = ?1 AND c.stable_id = ?2";
 
-/// Every conversation row with its last server time, most recent first.
-const ALL_CONVERSATION_ROWS_SQL: &str = "SELECT c.id, \
-     (SELECT max(server_time) FROM messages WHERE conversation_id = c.id) AS last \
-     FROM conversations c ORDER BY last DESC";
+/// Every conversation row with its last server time as far as the timeline reaches.
+const ALL_CONVERSATION_ROWS_SQL: &str = "SELECT c.id, t.last_time FROM conversations c \
+     LEFT JOIN conversation_totals t ON t.conversation_id = c.id";
 
 /// The newest `?3` (server time, id) pairs of conversation row `?1` at or after server
-/// time `?2`, newest first, read from the index alone.
-const NEWEST_KEYS_SQL: &str = "SELECT server_time, id FROM messages \
+/// time `?2` in the timeline, newest first, in the timeline's own order.
+const NEWEST_KEYS_SQL: &str = "SELECT server_time, message_id FROM timeline \
      WHERE conversation_id = ?1 AND server_time >= ?2 \
-     ORDER BY server_time DESC, id DESC LIMIT ?3";
+     ORDER BY server_time DESC, message_id DESC LIMIT ?3";
+
+/// The keys of the messages the timeline does not hold yet: a range of the rowid.
+const TRAILING_KEYS_SQL: &str = "SELECT conversation_id, server_time, id FROM messages \
+     WHERE id > (SELECT indexed_up_to FROM index_progress WHERE id = 0) ORDER BY id";
 
 /// The messages whose ids are in the JSON array `?1`, oldest first.
 pub(crate) fn messages_by_id_sql() -> String {
@@ -74,12 +75,12 @@ pub(crate) fn messages_by_id_sql() -> String {
     )
 }
 
-/// Each conversation's last server time and message count.
-const CONVERSATIONS_SQL: &str = "SELECT a.qq, c.kind, c.stable_id, c.name, s.last_time, s.count \
+/// Each conversation row with its account, key, name, and last server time and message
+/// count as far as the timeline reaches (NULL when it holds none of its messages yet).
+const CONVERSATIONS_SQL: &str = "SELECT c.id, a.qq, c.kind, c.stable_id, c.name, \
+     t.last_time, t.message_count \
      FROM conversations c JOIN accounts a ON a.id = c.account_id \
-     JOIN (SELECT conversation_id, max(server_time) AS last_time, count(*) AS count \
-           FROM messages GROUP BY conversation_id) s ON s.conversation_id = c.id \
-     ORDER BY s.last_time DESC, c.id DESC";
+     LEFT JOIN conversation_totals t ON t.conversation_id = c.id";
 
 /// The first copy of a server-delivered message, by its dedupe key.
 const FIRST_COPY_SQL: &str = "SELECT id, text FROM messages WHERE conversation_id = ?2 \
@@ -163,7 +164,7 @@ impl History {
         for message in messages {
             inserted.push(writer.insert(message, true)?);
         }
-        catch_up_search(&tx, INDEX_LAG_BOUND, u64::MAX)?;
+        catch_up_indexes(&tx, INDEX_LAG_BOUND, u64::MAX)?;
         tx.commit()?;
 
         Ok(inserted)
@@ -182,7 +183,7 @@ impl History {
         };
         let id = Writer::new(&tx).insert(&message, false)?.id();
         insert_outbox_event(&tx, id, &state)?;
-        catch_up_search(&tx, INDEX_LAG_BOUND, u64::MAX)?;
+        catch_up_indexes(&tx, INDEX_LAG_BOUND, u64::MAX)?;
         tx.commit()?;
 
         Ok(id)
@@ -312,36 +313,42 @@ impl History {
         if limit == 0 {
             return Ok(Vec::new());
         }
+        // One read transaction, so the timeline and the messages it does not reach yet are
+        // one snapshot and hold every message exactly once.
+        let snapshot = self.conn.unchecked_transaction()?;
+        let trailing = Trailing::read(&snapshot)?;
         // Several conversation rows match one key only when one file holds several
         // accounts; all of them when no conversation is asked for.
         let read_row = |row: &Row<'_>| Ok((row.get(0)?, row.get(1)?));
-        let conversations: Vec<(i64, Option<i64>)> = match conversation {
-            Some(key) => self
-                .conn
+        let mut conversations: Vec<(i64, Option<i64>)> = match conversation {
+            Some(key) => snapshot
                 .prepare_cached(CONVERSATION_ROWS_SQL)?
                 .query_map(params![key.kind.as_str(), key.stable_id], read_row)?
                 .collect::<rusqlite::Result<_>>()?,
-            None => self
-                .conn
+            None => snapshot
                 .prepare_cached(ALL_CONVERSATION_ROWS_SQL)?
                 .query_map([], read_row)?
                 .collect::<rusqlite::Result<_>>()?,
         };
+        for (conversation_id, last) in &mut conversations {
+            *last = (*last).max(trailing.last_time(*conversation_id));
+        }
+        // Most recently active first; conversations without messages (None) last.
+        conversations.sort_unstable_by_key(|&(_, last)| std::cmp::Reverse(last));
 
-        // The only index on messages is led by the conversation, so the newest of all
-        // conversations is the newest of each, merged: one index search per conversation
-        // row, each stopping at `limit` and, once `limit` candidates are known, at the
-        // oldest of them (`floor`). Most recently active first, so the floor rises soon
-        // and the conversations whose last message is older than it are not searched.
-        // `conversation_id = ?` (not `IN`) is what lets SQLite take the index's order and
-        // stop early, instead of sorting the whole conversation.
+        // The newest of all conversations is the newest of each, merged: one timeline
+        // search per conversation row, each stopping at `limit` and, once `limit`
+        // candidates are known, at the oldest of them (`floor`). Most recently active
+        // first, so the floor rises soon and the conversations whose last message is
+        // older than it are not searched. `conversation_id = ?` (not `IN`) is what lets
+        // SQLite take the timeline's order and stop early.
         let sql_limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let mut floor = since.unwrap_or(i64::MIN);
         let mut newest: Vec<(i64, i64)> = Vec::new();
-        let mut keys = self.conn.prepare_cached(NEWEST_KEYS_SQL)?;
+        let mut keys = snapshot.prepare_cached(NEWEST_KEYS_SQL)?;
         for (conversation_id, last) in conversations {
-            // No messages (NULL sorts last), or none at or after the floor: neither has
-            // any conversation after this one.
+            // No messages, or none at or after the floor: neither has any conversation
+            // after this one.
             if last.is_none_or(|last| last < floor) {
                 break;
             }
@@ -351,18 +358,24 @@ impl History {
             for row in rows {
                 newest.push(row?);
             }
+            newest.extend(
+                trailing
+                    .keys(conversation_id)
+                    .filter(|key| key.server_time >= floor)
+                    .map(|key| (key.server_time, key.id)),
+            );
             if newest.len() >= limit {
                 newest.sort_unstable_by(|a, b| b.cmp(a));
                 newest.truncate(limit);
                 floor = newest[limit - 1].0;
             }
         }
+        drop(keys);
 
         // The rows themselves, by id, in one statement: the ids go in as a JSON array.
         let ids: Vec<String> = newest.iter().map(|&(_, id)| id.to_string()).collect();
         let ids = format!("[{}]", ids.join(","));
-        let rows = self
-            .conn
+        let rows = snapshot
             .prepare_cached(&messages_by_id_sql())?
             .query_map(params![ids], read_message)?
             .collect::<rusqlite::Result<_>>()?;
@@ -372,44 +385,66 @@ impl History {
 
     /// Every conversation that holds messages, most recently active first.
     pub fn conversations(&self) -> Result<Vec<ConversationSummary>> {
-        let mut statement = self.conn.prepare_cached(CONVERSATIONS_SQL)?;
+        // One snapshot of the totals and the messages they do not count yet.
+        let snapshot = self.conn.unchecked_transaction()?;
+        let trailing = Trailing::read(&snapshot)?;
+        let mut statement = snapshot.prepare_cached(CONVERSATIONS_SQL)?;
         let rows = statement.query_map([], |row| {
-            Ok(ConversationSummary {
-                account: row.get(0)?,
-                key: ConversationKey {
-                    kind: read_kind(row, 1)?,
-                    stable_id: row.get(2)?,
+            Ok((
+                row.get::<_, i64>(0)?,
+                ConversationSummary {
+                    account: row.get(1)?,
+                    key: ConversationKey {
+                        kind: read_kind(row, 2)?,
+                        stable_id: row.get(3)?,
+                    },
+                    name: row.get(4)?,
+                    last_time: row.get::<_, Option<i64>>(5)?.unwrap_or(i64::MIN),
+                    message_count: row.get::<_, Option<i64>>(6)?.unwrap_or(0).unsigned_abs(),
                 },
-                name: row.get(3)?,
-                last_time: row.get(4)?,
-                message_count: row.get::<_, i64>(5)?.unsigned_abs(),
-            })
+            ))
         })?;
+        let mut summaries = Vec::new();
+        for row in rows {
+            let (conversation_id, mut summary) = row?;
+            summary.message_count += trailing.count(conversation_id);
+            if summary.message_count == 0 {
+                continue;
+            }
+            if let Some(last_time) = trailing.last_time(conversation_id) {
+                summary.last_time = summary.last_time.max(last_time);
+            }
+            summaries.push((conversation_id, summary));
+        }
+        // Most recently active first; the later row first between equals.
+        summaries
+            .sort_unstable_by(|(a_id, a), (b_id, b)| (b.last_time, b_id).cmp(&(a.last_time, a_id)));
 
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        Ok(summaries.into_iter().map(|(_, summary)| summary).collect())
     }
 
-    /// Adds the oldest `max_rows` messages that the search index does not hold yet to it,
-    /// in one transaction; returns how many. Storing a batch only appends messages, so
-    /// that a poll batch does not pay for the index; the engine calls this in the
-    /// background, in chunks large enough that FTS5 writes few segments (it writes one
-    /// per transaction). Rows left unindexed are still found: a search indexes whatever
-    /// trails first.
+    /// Adds the oldest `max_rows` messages that the indexes do not hold yet to the search
+    /// index, the timeline and the conversation totals, in one transaction; returns how
+    /// many. Storing a batch only appends messages, so that a poll batch pays for none of
+    /// them; the engine calls this in the background, in chunks large enough that FTS5
+    /// writes few segments (it writes one per transaction) and each timeline page is
+    /// written once for many messages. Rows left unindexed are still found: a search
+    /// indexes whatever trails first, and listings read it from the messages table.
     pub fn index_pending(&mut self, max_rows: usize) -> Result<usize> {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let max_rows = u64::try_from(max_rows).unwrap_or(u64::MAX);
-        let count = catch_up_search(&tx, 1, max_rows)?;
+        let count = catch_up_indexes(&tx, 1, max_rows)?;
         tx.commit()?;
 
         Ok(usize::try_from(count).unwrap_or(usize::MAX))
     }
 
-    /// How many stored messages the search index does not hold yet (at most
+    /// How many stored messages the indexes (search, timeline) do not hold yet (at most
     /// [`INDEX_LAG_BOUND`] plus one batch).
     pub fn unindexed(&self) -> Result<u64> {
-        Ok(search_lag(&self.conn)?.0)
+        Ok(index_lag(&self.conn)?.0)
     }
 
     /// Merges the full-text index into one segment and refreshes the query planner's
@@ -424,19 +459,20 @@ impl History {
     }
 }
 
-/// How many messages may wait for the search index before a writer indexes them itself,
+/// How many messages may wait for the indexes before a writer indexes them itself,
 /// inside the batch's transaction. Indexing is meant to happen off the insert path
 /// ([`History::index_pending`], which the engine runs in the background); this bound
-/// only keeps the lag, and so the catch-up a search may have to do, finite when nobody
-/// runs it (a bulk import, a process without the engine).
+/// only keeps the lag, and so the catch-up a search may have to do and the trailing rows
+/// a listing reads, finite when nobody runs it (a bulk import, a process without the
+/// engine).
 pub const INDEX_LAG_BOUND: u64 = 10_000;
 
-/// Messages the index does not hold yet, and the id the index reaches.
-fn search_lag(conn: &Connection) -> Result<(u64, i64)> {
+/// Messages the indexes do not hold yet, and the id they reach.
+fn index_lag(conn: &Connection) -> Result<(u64, i64)> {
     let (indexed_up_to, newest): (i64, i64) = conn
         .prepare_cached(
             "SELECT indexed_up_to, (SELECT ifnull(max(id), 0) FROM messages) \
-             FROM search_progress WHERE id = 0",
+             FROM index_progress WHERE id = 0",
         )?
         .query_row([], |row| Ok((row.get(0)?, row.get(1)?)))?;
 
@@ -446,32 +482,119 @@ fn search_lag(conn: &Connection) -> Result<(u64, i64)> {
     ))
 }
 
-/// Writes the search rows of the oldest `max_rows` messages the index does not hold yet,
-/// when at least `at_least` wait (1: any). Returns how many were indexed. Must run inside
-/// a write transaction: ids above `indexed_up_to` are then exactly the unindexed rows,
-/// since rows are never deleted and writers are serialised.
-pub(crate) fn catch_up_search(tx: &Connection, at_least: u64, max_rows: u64) -> Result<u64> {
-    let (lag, indexed_up_to) = search_lag(tx)?;
+/// Adds the oldest `max_rows` messages the indexes do not hold yet to the search index,
+/// the timeline and the conversation totals, when at least `at_least` wait (1: any).
+/// Returns how many were indexed. Must run inside a write transaction: ids above
+/// `indexed_up_to` are then exactly the unindexed rows, since rows are never deleted
+/// and writers are serialised.
+pub(crate) fn catch_up_indexes(tx: &Connection, at_least: u64, max_rows: u64) -> Result<u64> {
+    let (lag, indexed_up_to) = index_lag(tx)?;
     if lag == 0 || lag < at_least {
         return Ok(0);
     }
-    let mut select =
-        tx.prepare_cached("SELECT id, text FROM messages WHERE id > ?1 ORDER BY id LIMIT ?2")?;
-    let mut insert = tx.prepare_cached("INSERT INTO messages_fts (rowid, body) VALUES (?1, ?2)")?;
+    let mut select = tx.prepare_cached(
+        "SELECT id, conversation_id, server_time, text FROM messages \
+         WHERE id > ?1 ORDER BY id LIMIT ?2",
+    )?;
+    let mut index_text =
+        tx.prepare_cached("INSERT INTO messages_fts (rowid, body) VALUES (?1, ?2)")?;
     let limit = i64::try_from(max_rows).unwrap_or(i64::MAX);
     let mut rows = select.query(params![indexed_up_to, limit])?;
     let mut last = indexed_up_to;
-    let mut count = 0;
+    let mut timeline: Vec<TimelineKey> = Vec::new();
     while let Some(row) = rows.next()? {
         last = row.get(0)?;
-        let text = row.get_ref(1)?.as_str().map_err(rusqlite::Error::from)?;
-        insert.execute(params![last, search::search_form(text)])?;
-        count += 1;
+        timeline.push(TimelineKey {
+            conversation_id: row.get(1)?,
+            server_time: row.get(2)?,
+            id: last,
+        });
+        let text = row.get_ref(3)?.as_str().map_err(rusqlite::Error::from)?;
+        index_text.execute(params![last, search::search_form(text)])?;
     }
-    tx.prepare_cached("UPDATE search_progress SET indexed_up_to = ?1 WHERE id = 0")?
+
+    // In key order, so consecutive rows go to the same leaf of the timeline.
+    timeline.sort_unstable();
+    let mut add_to_timeline = tx.prepare_cached(
+        "INSERT INTO timeline (conversation_id, server_time, message_id) VALUES (?1, ?2, ?3)",
+    )?;
+    let mut add_to_totals = tx.prepare_cached(
+        "INSERT INTO conversation_totals (conversation_id, last_time, message_count) \
+         VALUES (?1, ?2, ?3) ON CONFLICT (conversation_id) DO UPDATE SET \
+         last_time = max(last_time, excluded.last_time), \
+         message_count = message_count + excluded.message_count",
+    )?;
+    for run in timeline.chunk_by(|a, b| a.conversation_id == b.conversation_id) {
+        for key in run {
+            add_to_timeline.execute(params![key.conversation_id, key.server_time, key.id])?;
+        }
+        let last_time = run.iter().map(|key| key.server_time).max();
+        let count = i64::try_from(run.len()).unwrap_or(i64::MAX);
+        add_to_totals.execute(params![run[0].conversation_id, last_time, count])?;
+    }
+    tx.prepare_cached("UPDATE index_progress SET indexed_up_to = ?1 WHERE id = 0")?
         .execute(params![last])?;
 
-    Ok(count)
+    Ok(u64::try_from(timeline.len()).unwrap_or(u64::MAX))
+}
+
+/// A message's place in its conversation: the timeline's key, ordered as it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct TimelineKey {
+    pub(crate) conversation_id: i64,
+    pub(crate) server_time: i64,
+    pub(crate) id: i64,
+}
+
+/// The keys of the messages the timeline does not hold yet, in id order. Read inside
+/// the same read transaction as the timeline, so together they hold every message once.
+pub(crate) fn trailing_keys(conn: &Connection) -> Result<Vec<TimelineKey>> {
+    let mut statement = conn.prepare_cached(TRAILING_KEYS_SQL)?;
+    let keys = statement.query_map([], |row| {
+        Ok(TimelineKey {
+            conversation_id: row.get(0)?,
+            server_time: row.get(1)?,
+            id: row.get(2)?,
+        })
+    })?;
+
+    Ok(keys.collect::<rusqlite::Result<_>>()?)
+}
+
+/// The messages the timeline and the totals do not hold yet, by conversation.
+pub(crate) struct Trailing {
+    by_conversation: HashMap<i64, Vec<TimelineKey>>,
+}
+
+impl Trailing {
+    /// Reads them; call inside the read transaction that also reads the timeline.
+    pub(crate) fn read(conn: &Connection) -> Result<Self> {
+        let mut by_conversation: HashMap<i64, Vec<TimelineKey>> = HashMap::new();
+        for key in trailing_keys(conn)? {
+            by_conversation
+                .entry(key.conversation_id)
+                .or_default()
+                .push(key);
+        }
+
+        Ok(Self { by_conversation })
+    }
+
+    /// The trailing messages of conversation row `conversation_id`, in id order.
+    pub(crate) fn keys(&self, conversation_id: i64) -> impl Iterator<Item = &TimelineKey> {
+        self.by_conversation
+            .get(&conversation_id)
+            .into_iter()
+            .flatten()
+    }
+
+    fn last_time(&self, conversation_id: i64) -> Option<i64> {
+        self.keys(conversation_id).map(|key| key.server_time).max()
+    }
+
+    fn count(&self, conversation_id: i64) -> u64 {
+        u64::try_from(self.keys(conversation_id).count()).unwrap_or(u64::MAX)
+    }
 }
 
 /// Writes messages inside one transaction, remembering the account, conversation and
@@ -531,7 +654,8 @@ impl<'a> Writer<'a> {
         let new_id = (stored == 1).then(|| self.tx.last_insert_rowid());
 
         if let Some(id) = new_id {
-            // The search row is written later, in bulk: see `catch_up_search`.
+            // The search row and the timeline entry are written later, in bulk: see
+            // `catch_up_indexes`.
             return Ok(Inserted::New(id));
         }
 
@@ -735,13 +859,13 @@ fn invalid_column(index: usize, what: &'static str) -> rusqlite::Error {
 mod tests {
     use super::{
         ALL_CONVERSATION_ROWS_SQL, CONVERSATION_ROWS_SQL, CONVERSATIONS_SQL, ECHO_SQL,
-        FIRST_COPY_SQL, History, NEWEST_KEYS_SQL, fnv1a, messages_by_id_sql,
+        FIRST_COPY_SQL, History, NEWEST_KEYS_SQL, TRAILING_KEYS_SQL, fnv1a, messages_by_id_sql,
     };
-    use crate::export::{EXPORT_ALL_SQL, EXPORT_CONVERSATION_SQL};
+    use crate::export::{EXPORT_ALL_SQL, EXPORT_CONVERSATION_ROWS_SQL, EXPORT_CONVERSATION_SQL};
     use crate::search::CANDIDATES_SQL;
 
-    /// The one index on messages since migration 004.
-    const INDEX: &str = "messages_by_conversation_key";
+    /// The one index on messages since migration 005, led by time.
+    const INDEX: &str = "messages_dedupe";
 
     /// `EXPLAIN QUERY PLAN` of `sql` on a fresh database, one step per line.
     fn plan(sql: &str) -> String {
@@ -774,17 +898,24 @@ mod tests {
     }
 
     #[test]
-    fn a_conversations_newest_come_from_the_index_in_time_order() {
+    fn a_conversations_newest_come_from_the_timeline_in_its_order() {
         let plan = plan(NEWEST_KEYS_SQL);
 
+        assert_eq!(
+            plan, "SEARCH timeline USING PRIMARY KEY (conversation_id=? AND server_time>?)",
+            "the timeline's own order, with no sort"
+        );
+    }
+
+    #[test]
+    fn the_messages_the_timeline_lacks_are_a_range_of_the_rowid() {
+        let plan = plan(TRAILING_KEYS_SQL);
+
         assert!(
-            plan.contains(&format!(
-                "SEARCH messages USING COVERING INDEX {INDEX} (conversation_id=? AND server_time>?)"
-            )),
+            plan.starts_with("SEARCH messages USING INTEGER PRIMARY KEY (rowid>?)"),
             "{plan}"
         );
-        // Only messages of the same second are sorted, for the id tie-break.
-        assert!(!plan.contains("TEMP B-TREE FOR ORDER BY"), "{plan}");
+        assert!(!plan.contains("TEMP B-TREE"), "{plan}");
         assert_no_table_scan(&plan, &[]);
     }
 
@@ -797,8 +928,8 @@ mod tests {
             "{plan}"
         );
         assert_no_table_scan(&plan, &["SCAN json_each"]);
-        // A conversation's last time: one step into the messages index.
-        let last_time = format!("SEARCH messages USING COVERING INDEX {INDEX} (conversation_id=?)");
+        // A conversation's last time: one row of its totals.
+        let last_time = "SEARCH t USING INTEGER PRIMARY KEY (rowid=?) LEFT-JOIN";
         let rows = self::plan(CONVERSATION_ROWS_SQL);
         assert!(
             rows.contains(
@@ -807,53 +938,45 @@ mod tests {
             ),
             "{rows}"
         );
-        assert!(rows.contains(&last_time), "{rows}");
+        assert!(rows.contains(last_time), "{rows}");
         assert_no_table_scan(&rows, &[]);
         // Every conversation row, for the listing of all conversations: a small table.
         let all = self::plan(ALL_CONVERSATION_ROWS_SQL);
-        assert!(all.contains(&last_time), "{all}");
+        assert!(all.contains(last_time), "{all}");
         assert_no_table_scan(&all, &["SCAN c"]);
     }
 
     #[test]
-    fn the_conversation_list_reads_the_index_not_the_table() {
+    fn the_conversation_list_reads_totals_not_messages() {
         let plan = plan(CONVERSATIONS_SQL);
 
-        // Counting every conversation's messages reads every entry, of the index alone.
+        assert!(!plan.contains("messages"), "{plan}");
         assert!(
-            plan.contains(&format!("SCAN messages USING COVERING INDEX {INDEX}")),
+            plan.contains("SEARCH t USING INTEGER PRIMARY KEY (rowid=?) LEFT-JOIN"),
             "{plan}"
         );
-        assert_no_table_scan(
-            &plan,
-            &[
-                &format!("SCAN messages USING COVERING INDEX {INDEX}"),
-                "SCAN s",
-            ],
-        );
+        assert_no_table_scan(&plan, &["SCAN c"]);
     }
 
     #[test]
     fn a_duplicates_first_copy_is_found_by_the_whole_key() {
         let plan = plan(FIRST_COPY_SQL);
 
-        assert!(
-            plan.contains(&format!(
-                "SEARCH messages USING INDEX {INDEX} (conversation_id=? AND server_time=? \
+        assert_eq!(
+            plan,
+            format!(
+                "SEARCH messages USING INDEX {INDEX} (server_time=? AND conversation_id=? \
                  AND sender_id=? AND <expr>=? AND text_hash=?)"
-            )),
-            "{plan}"
+            )
         );
     }
 
     #[test]
-    fn an_echo_looks_in_its_conversation_only() {
+    fn an_echo_looks_at_recent_messages_only() {
         let plan = plan(ECHO_SQL);
 
         assert!(
-            plan.contains(&format!(
-                "SEARCH m USING INDEX {INDEX} (conversation_id=? AND server_time>?)"
-            )),
+            plan.contains(&format!("SEARCH m USING INDEX {INDEX} (server_time>?)")),
             "{plan}"
         );
         assert_no_table_scan(&plan, &[]);
@@ -862,15 +985,14 @@ mod tests {
     #[test]
     fn exports_sort_keys_from_the_index_not_whole_rows() {
         let one = plan(EXPORT_CONVERSATION_SQL);
+        let rows = plan(EXPORT_CONVERSATION_ROWS_SQL);
         let all = plan(EXPORT_ALL_SQL);
 
-        assert!(
-            one.contains(&format!(
-                "SEARCH messages USING COVERING INDEX {INDEX} (conversation_id=?)"
-            )),
-            "{one}"
+        assert_eq!(
+            one, "SEARCH timeline USING PRIMARY KEY (conversation_id=?)",
+            "the timeline's own order, with no sort"
         );
-        assert_no_table_scan(&one, &["SCAN conversations USING COVERING INDEX"]);
+        assert_no_table_scan(&rows, &["SCAN conversations USING COVERING INDEX"]);
         // The whole history is read, from the index alone.
         assert!(
             all.starts_with(&format!("SCAN messages USING COVERING INDEX {INDEX}")),

@@ -14,7 +14,7 @@ fn migrations_bring_an_empty_database_to_the_latest_schema() {
     let history = History::open(dir.db()).unwrap();
 
     assert_eq!(history.schema_version().unwrap(), SCHEMA_VERSION);
-    assert_eq!(SCHEMA_VERSION, 4);
+    assert_eq!(SCHEMA_VERSION, 5);
     drop(history);
     let conn = rusqlite::Connection::open(dir.db()).unwrap();
     let version: u32 = conn
@@ -41,14 +41,16 @@ fn migrations_bring_an_empty_database_to_the_latest_schema() {
         [
             "accounts",
             "contacts",
+            "conversation_totals",
             "conversations",
+            "index_progress",
             "messages",
-            "messages_by_conversation_key",
+            "messages_dedupe",
             "messages_fts",
             "outbox_events",
             "outbox_events_by_message",
-            "search_progress",
             "send_schedule",
+            "timeline",
         ]
     );
 }
@@ -90,7 +92,7 @@ fn a_version_1_database_keeps_its_index_and_search_sees_every_later_message() {
 }
 
 #[test]
-fn a_version_3_database_moves_to_one_index_and_keeps_every_message() {
+fn a_version_3_database_moves_to_the_timeline_and_keeps_every_message() {
     let dir = TempDir::new("from-v3");
     {
         // A database as version 3 left it, with its two indexes: migrations 001-003 only.
@@ -159,7 +161,7 @@ fn a_version_3_database_moves_to_one_index_and_keeps_every_message() {
 
     let mut history = History::open(dir.db()).unwrap();
 
-    assert_eq!(history.schema_version().unwrap(), 4);
+    assert_eq!(history.schema_version().unwrap(), SCHEMA_VERSION);
     let all = history.messages(None, None, 100).unwrap();
     assert_eq!(all.len(), 31, "no message lost");
     let listed = history.messages(Some(&group()), None, 100).unwrap();
@@ -198,7 +200,161 @@ fn a_version_3_database_moves_to_one_index_and_keeps_every_message() {
         .unwrap()
         .collect::<Result<_, _>>()
         .unwrap();
-    assert_eq!(indexes, ["messages_by_conversation_key"]);
+    assert_eq!(indexes, ["messages_dedupe"]);
+}
+
+#[test]
+fn a_version_4_database_builds_its_timeline_from_what_was_indexed() {
+    let dir = TempDir::new("from-v4");
+    let texts: Vec<String> = (1..=30).map(|n| format!("第{n}条 message {n}")).collect();
+    let batch: Vec<NewMessage> = texts
+        .iter()
+        .zip(1_i64..)
+        .map(|(text, n)| inbound(1_000 + n / 2, n, text))
+        .collect();
+    {
+        // Version 4 as the store left it: 30 messages, the first 12 indexed for search.
+        let conn = rusqlite::Connection::open(dir.db()).unwrap();
+        for sql in [
+            include_str!("../../migrations/001_initial.sql"),
+            include_str!("../../migrations/002_deferred_search.sql"),
+            include_str!("../../migrations/003_send_schedule.sql"),
+            include_str!("../../migrations/004_one_message_index.sql"),
+        ] {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.execute_batch(
+            "INSERT INTO accounts (id, qq) VALUES (1, '2400000001');
+             INSERT INTO conversations (id, account_id, kind, stable_id, name)
+                 VALUES (1, 1, 'group', 'group:600001', '开发群');
+             INSERT INTO contacts (id, account_id, stable_id, name) VALUES (1, 1, 'qq:3100000002', 'Alice');
+             PRAGMA user_version = 4;",
+        )
+        .unwrap();
+        let mut insert = conn
+            .prepare(
+                "INSERT INTO messages (conversation_id, direction, sender_id, server_time, \
+                 server_msg_id, text, text_hash, segments_json) \
+                 VALUES (1, 'in', 1, ?1, ?2, ?3, ?4, '[]')",
+            )
+            .unwrap();
+        for message in &batch {
+            insert
+                .execute(rusqlite::params![
+                    message.server_time,
+                    message.server_msg_id,
+                    message.text,
+                    text_hash(&message.text)
+                ])
+                .unwrap();
+        }
+        conn.execute("UPDATE search_progress SET indexed_up_to = 12", [])
+            .unwrap();
+    }
+
+    let mut history = History::open(dir.db()).unwrap();
+
+    // Through a second connection, as the store offers no count of the timeline itself.
+    let timeline_rows = || -> i64 {
+        let conn = rusqlite::Connection::open(dir.db()).unwrap();
+        conn.query_row("SELECT count(*) FROM timeline", [], |row| row.get(0))
+            .unwrap()
+    };
+    assert_eq!(timeline_rows(), 12, "what was indexed, and no more");
+    assert_eq!(history.unindexed().unwrap(), 18);
+    let listed: Vec<String> = history
+        .messages(Some(&group()), None, 100)
+        .unwrap()
+        .into_iter()
+        .map(|message| message.text)
+        .collect();
+    assert_eq!(
+        listed, texts,
+        "the timeline and the trailing rows, in order"
+    );
+    let summaries = history.conversations().unwrap();
+    assert_eq!(summaries.len(), 1);
+    assert_eq!(summaries[0].message_count, 30);
+    assert_eq!(summaries[0].last_time, 1_015);
+    let again = history.insert_inbound_batch(&batch).unwrap();
+    assert!(again.iter().all(|inserted| !inserted.is_new()));
+
+    assert_eq!(history.index_pending(usize::MAX).unwrap(), 18);
+    assert_eq!(timeline_rows(), 30);
+    assert_eq!(history.conversations().unwrap(), summaries);
+}
+
+/// Every way of reading conversations back, as comparable values.
+fn listings(history: &History) -> Vec<String> {
+    let mut listings = Vec::new();
+    for conversation in [Some(group()), Some(friend()), None] {
+        for since in [None, Some(1_005), Some(1_013), Some(2_000)] {
+            for limit in [1, 5, 17, 1_000] {
+                let keys: Vec<(i64, i64)> = history
+                    .messages(conversation.as_ref(), since, limit)
+                    .unwrap()
+                    .iter()
+                    .map(|message| (message.server_time, message.id))
+                    .collect();
+                listings.push(format!("{conversation:?} {since:?} {limit}: {keys:?}"));
+            }
+        }
+        let mut export = Vec::new();
+        history
+            .export_jsonl(&mut export, conversation.as_ref())
+            .unwrap();
+        listings.push(String::from_utf8(export).unwrap());
+    }
+    listings.push(format!("{:?}", history.conversations().unwrap()));
+    listings
+}
+
+#[test]
+fn listings_are_the_same_before_and_after_the_timeline_catches_up() {
+    let mut history = History::open_in_memory().unwrap();
+    let message = |n: i64, time: i64| {
+        let mut message = inbound(time, n, &format!("消息 {n}"));
+        if n % 3 == 0 {
+            message.conversation = friend();
+            message.conversation_name = "Bob".to_owned();
+        }
+        message
+    };
+    // In the timeline: three messages a second from 1,000 on, several in one second.
+    let indexed: Vec<NewMessage> = (0..40).map(|n| message(n, 1_000 + n / 3)).collect();
+    history.insert_inbound_batch(&indexed).unwrap();
+    history.index_pending(usize::MAX).unwrap();
+    // Not yet: more in the timeline's last second, and late ones from earlier seconds.
+    let trailing: Vec<NewMessage> = (40..80)
+        .map(|n| message(n, if n % 4 == 0 { 1_000 + n % 7 } else { 1_013 }))
+        .collect();
+    history.insert_inbound_batch(&trailing).unwrap();
+    assert_eq!(history.unindexed().unwrap(), 40);
+
+    let before = listings(&history);
+    history.index_pending(usize::MAX).unwrap();
+    assert_eq!(history.unindexed().unwrap(), 0);
+    let after = listings(&history);
+
+    for (before, after) in before.iter().zip(&after) {
+        assert_eq!(before, after);
+    }
+    // And what both say: a conversation is in (time, id) order, with every message.
+    let group_messages = history.messages(Some(&group()), None, 1_000).unwrap();
+    let keys: Vec<(i64, i64)> = group_messages
+        .iter()
+        .map(|message| (message.server_time, message.id))
+        .collect();
+    let mut sorted = keys.clone();
+    sorted.sort_unstable();
+    assert_eq!(keys, sorted);
+    assert_eq!(keys.len(), (0..80).filter(|n| n % 3 != 0).count());
+    let newest_five = history.messages(None, None, 5).unwrap();
+    assert!(
+        newest_five
+            .iter()
+            .all(|message| message.server_time == 1_013)
+    );
 }
 
 /// 64-bit FNV-1a of `text`, as the store keys server-delivered rows (`store::fnv1a`),
