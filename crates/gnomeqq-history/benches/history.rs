@@ -26,8 +26,9 @@
 //!   and the process's peak RSS during the search phase (`VmHWM`, reset through
 //!   `/proc/self/clear_refs` before it starts).
 //!
-//! `GNOMEQQ_BENCH_MESSAGES` changes the corpus size; `--test` (as `cargo test
-//! --benches` passes) uses 5,000 messages in a temporary file.
+//! `GNOMEQQ_BENCH_MESSAGES` changes the corpus size. Run without `--bench` (as `cargo
+//! test --benches` runs it) or with `--test`, every part runs once on small data: 5,000
+//! messages in a temporary file, 100 interleaved batches.
 #![allow(
     clippy::print_stdout,
     reason = "a benchmark reports its figures on standard output"
@@ -774,7 +775,10 @@ fn time_like(conn: &rusqlite::Connection, query: &str, sql: &str) -> Duration {
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let test_mode = args.iter().any(|arg| arg == "--test");
+    // As criterion decides: `cargo bench` passes `--bench`; `cargo test --benches` runs
+    // the binary without it, and then every part runs once, on small data.
+    let test_mode =
+        !args.iter().any(|arg| arg == "--bench") || args.iter().any(|arg| arg == "--test");
     let filter = args.iter().find(|arg| !arg.starts_with('-'));
     // A section runs when the filter (criterion's, taken as a plain substring) matches
     // one of its benchmark names, so a filtered run does not build what it skips.
