@@ -16,6 +16,8 @@
 //!   throughput, median and p99 per batch of each, and the background indexing apart.
 //! * `history_list/*` (criterion, on the search corpus): the newest 50 messages of one
 //!   group and of one friend, and the conversation list.
+//! * `history_list_trailing/*` (criterion, a fresh file of 100,000 indexed messages):
+//!   the same with 0, 1,000 and 9,000 messages stored but not yet in the timeline.
 //! * The search report (timed by hand, since criterion gives no p99): over a database of
 //!   1,000,000 generated messages of mixed Chinese and Latin text, built once into
 //!   `target/bench-history/` and reused, 1,000 timed `History::search(query, 20)` calls
@@ -477,6 +479,50 @@ fn insert_interleaved_v4_v5(test_mode: bool) {
     );
 }
 
+/// Listing while messages trail the timeline: the newest 50 of one group, and the
+/// conversation list, on a fresh file of 100,000 indexed messages with 0, 1,000 (what
+/// the engine lets gather before it indexes in the background) and 9,000 (near
+/// `INDEX_LAG_BOUND`, when nobody indexes) more stored but not yet indexed. What
+/// trails is read from the messages table by id on every call.
+fn bench_list_trailing(c: &mut Criterion, test_mode: bool) {
+    let (indexed, steps): (u64, &[u64]) = if test_mode {
+        (5_000, &[0, 100])
+    } else {
+        (100_000, &[0, 1_000, 9_000])
+    };
+    let mut history = fresh_database("list-trailing.sqlite3");
+    let (mut rng, mut n) = (Lcg(17), 0);
+    prefill(&mut history, &mut rng, &mut n, indexed);
+    let key = ConversationKey::new(ConversationKind::Group, "group:600000");
+    let mut group = c.benchmark_group("history_list_trailing");
+    group.sample_size(30);
+    group.measurement_time(Duration::from_secs(4));
+    for &trailing in steps {
+        while history.unindexed().expect("lag is known") < trailing {
+            history
+                .insert_inbound_batch(&next_batch(&mut rng, &mut n, BATCH))
+                .expect("batch is stored");
+        }
+        let found = history
+            .messages(Some(&key), None, 50)
+            .expect("history loads");
+        assert_eq!(found.len(), 50, "the file holds 50 messages of the group");
+        group.bench_function(format!("last_50_of_a_group/{trailing}"), |b| {
+            b.iter(|| {
+                black_box(
+                    history
+                        .messages(Some(&key), None, 50)
+                        .expect("history loads"),
+                )
+            });
+        });
+        group.bench_function(format!("conversations/{trailing}"), |b| {
+            b.iter(|| black_box(history.conversations().expect("conversations load")));
+        });
+    }
+    group.finish();
+}
+
 /// Opens the search corpus, generating it first if the file is missing.
 fn corpus(path: &Path, messages: u64) -> History {
     if path.exists() {
@@ -806,6 +852,12 @@ fn main() {
     }
     if wanted(&["insert_interleaved_v4_v5"]) {
         insert_interleaved_v4_v5(test_mode);
+    }
+    if wanted(&[
+        "history_list_trailing/last_50_of_a_group",
+        "history_list_trailing/conversations",
+    ]) {
+        bench_list_trailing(&mut criterion, test_mode);
     }
     if list || search {
         let (messages, path) = corpus_path(test_mode);
