@@ -4,3 +4,4 @@ mod export;
 mod search;
 mod store;
 mod support;
+mod timeline;
