@@ -3,7 +3,7 @@
 
 use std::ops::Range;
 
-use rusqlite::params;
+use rusqlite::{Transaction, TransactionBehavior, params};
 
 use crate::model::{SearchHit, Snippet};
 use crate::{History, Result};
@@ -247,14 +247,11 @@ impl History {
         // Whatever the writers left for later is indexed now, so a search sees every message.
         // IMMEDIATE, so that a writer in another process makes this wait (busy timeout)
         // rather than fail: a deferred read that turns into a write is refused at once.
-        self.conn.execute_batch("BEGIN IMMEDIATE")?;
-        let caught_up = crate::store::catch_up_indexes(&self.conn, 1, u64::MAX);
-        self.conn.execute_batch(if caught_up.is_ok() {
-            "COMMIT"
-        } else {
-            "ROLLBACK"
-        })?;
-        caught_up?;
+        // A `Transaction` rolls back when dropped, also when the commit itself fails, so the
+        // connection never stays inside a transaction that later readers could not begin.
+        let catch_up = Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)?;
+        crate::store::catch_up_indexes(&catch_up, 1, u64::MAX)?;
+        catch_up.commit()?;
 
         let window = SEARCH_WINDOW.max(limit);
         let candidates = self.candidates(&words, window)?;

@@ -63,6 +63,13 @@ const NEWEST_KEYS_SQL: &str = "SELECT server_time, message_id FROM timeline \
      WHERE conversation_id = ?1 AND server_time >= ?2 \
      ORDER BY server_time DESC, message_id DESC LIMIT ?3";
 
+/// Each conversation row's newest (server time, id) in the timeline: its last time from
+/// the totals, and the highest id of that second, one step into the timeline each.
+const NEWEST_OF_EACH_SQL: &str = "SELECT c.id, t.last_time, \
+     (SELECT max(message_id) FROM timeline \
+      WHERE conversation_id = c.id AND server_time = t.last_time) \
+     FROM conversations c LEFT JOIN conversation_totals t ON t.conversation_id = c.id";
+
 /// The keys of the messages the timeline does not hold yet: a range of the rowid.
 const TRAILING_KEYS_SQL: &str = "SELECT conversation_id, server_time, id FROM messages \
      WHERE id > (SELECT indexed_up_to FROM index_progress WHERE id = 0) ORDER BY id";
@@ -421,6 +428,46 @@ impl History {
             .sort_unstable_by(|(a_id, a), (b_id, b)| (b.last_time, b_id).cmp(&(a.last_time, a_id)));
 
         Ok(summaries.into_iter().map(|(_, summary)| summary).collect())
+    }
+
+    /// The newest message of every conversation that holds any, the most recently active
+    /// conversation first: what a conversation list shows as previews. One snapshot, one
+    /// read of the trailing messages and one step into the timeline per conversation,
+    /// where asking [`History::messages`] for each would read the trailing ones each time.
+    pub fn newest_of_each_conversation(&self) -> Result<Vec<StoredMessage>> {
+        let snapshot = self.conn.unchecked_transaction()?;
+        let trailing = Trailing::read(&snapshot)?;
+        let indexed: Vec<(i64, Option<(i64, i64)>)> = snapshot
+            .prepare_cached(NEWEST_OF_EACH_SQL)?
+            .query_map([], |row| {
+                let newest = match (row.get(1)?, row.get(2)?) {
+                    (Some(time), Some(id)) => Some((time, id)),
+                    _ => None,
+                };
+                Ok((row.get(0)?, newest))
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        let mut newest: Vec<(i64, i64)> = indexed
+            .into_iter()
+            .filter_map(|(conversation_id, indexed)| {
+                let trailing = trailing
+                    .keys(conversation_id)
+                    .map(|key| (key.server_time, key.id))
+                    .max();
+                indexed.max(trailing)
+            })
+            .collect();
+        newest.sort_unstable_by(|a, b| b.cmp(a));
+
+        let ids: Vec<String> = newest.iter().map(|&(_, id)| id.to_string()).collect();
+        let mut messages: Vec<StoredMessage> = snapshot
+            .prepare_cached(&messages_by_id_sql())?
+            .query_map(params![format!("[{}]", ids.join(","))], read_message)?
+            .collect::<rusqlite::Result<_>>()?;
+        // Read oldest first; the most recently active conversation comes first.
+        messages.reverse();
+
+        Ok(messages)
     }
 
     /// Adds the oldest `max_rows` messages that the indexes do not hold yet to the search
@@ -859,7 +906,8 @@ fn invalid_column(index: usize, what: &'static str) -> rusqlite::Error {
 mod tests {
     use super::{
         ALL_CONVERSATION_ROWS_SQL, CONVERSATION_ROWS_SQL, CONVERSATIONS_SQL, ECHO_SQL,
-        FIRST_COPY_SQL, History, NEWEST_KEYS_SQL, TRAILING_KEYS_SQL, fnv1a, messages_by_id_sql,
+        FIRST_COPY_SQL, History, NEWEST_KEYS_SQL, NEWEST_OF_EACH_SQL, TRAILING_KEYS_SQL, fnv1a,
+        messages_by_id_sql,
     };
     use crate::export::{EXPORT_ALL_SQL, EXPORT_CONVERSATION_ROWS_SQL, EXPORT_CONVERSATION_SQL};
     use crate::search::CANDIDATES_SQL;
@@ -905,6 +953,19 @@ mod tests {
             plan, "SEARCH timeline USING PRIMARY KEY (conversation_id=? AND server_time>?)",
             "the timeline's own order, with no sort"
         );
+    }
+
+    #[test]
+    fn the_newest_of_each_conversation_is_one_step_into_the_timeline_each() {
+        let plan = plan(NEWEST_OF_EACH_SQL);
+
+        assert!(
+            plan.contains(
+                "SEARCH timeline USING PRIMARY KEY (conversation_id=? AND server_time=?)"
+            ),
+            "{plan}"
+        );
+        assert_no_table_scan(&plan, &["SCAN c"]);
     }
 
     #[test]

@@ -518,11 +518,14 @@ fn open_with_summaries(
         tracing::warn!("Could not list the history's conversations: {error}");
         Vec::new()
     });
-    let last_messages = conversations
+    let last_messages = history
+        .newest_of_each_conversation()
+        .unwrap_or_else(|error| {
+            tracing::warn!("Could not read the history's newest messages: {error}");
+            Vec::new()
+        })
         .iter()
-        .filter_map(|summary| history.messages(Some(&summary.key), None, 1).ok())
-        .filter_map(|mut newest| newest.pop())
-        .map(|message| stored_message(&message))
+        .map(stored_message)
         .collect();
     Ok((history, conversations, last_messages))
 }

@@ -306,6 +306,10 @@ fn listings(history: &History) -> Vec<String> {
         listings.push(String::from_utf8(export).unwrap());
     }
     listings.push(format!("{:?}", history.conversations().unwrap()));
+    listings.push(format!(
+        "{:?}",
+        history.newest_of_each_conversation().unwrap()
+    ));
     listings
 }
 
@@ -354,6 +358,52 @@ fn listings_are_the_same_before_and_after_the_timeline_catches_up() {
         newest_five
             .iter()
             .all(|message| message.server_time == 1_013)
+    );
+}
+
+#[test]
+fn the_newest_of_each_conversation_is_what_listing_each_gives_first() {
+    let mut history = History::open_in_memory().unwrap();
+    let mut discussion = inbound(1_003, 90, "讨论组");
+    discussion.conversation = ConversationKey::new(ConversationKind::Discussion, "discussion:1");
+    let mut to_bob = outbound(1_004, "给 Bob");
+    to_bob.conversation_name = "Bob".to_owned();
+    history
+        .insert_inbound_batch(&[inbound(1_000, 1, "早"), inbound(1_002, 2, "同一秒 a")])
+        .unwrap();
+    history.insert_outbound(&to_bob).unwrap();
+    history.index_pending(usize::MAX).unwrap();
+    // Trailing: a second message in the group's last second, a late one, a new conversation.
+    history
+        .insert_inbound_batch(&[
+            inbound(1_002, 3, "同一秒 b"),
+            inbound(999, 4, "迟到"),
+            discussion,
+        ])
+        .unwrap();
+
+    let newest = history.newest_of_each_conversation().unwrap();
+
+    let texts: Vec<&str> = newest.iter().map(|m| m.text.as_str()).collect();
+    assert_eq!(
+        texts,
+        ["给 Bob", "讨论组", "同一秒 b"],
+        "most recently active first"
+    );
+    for message in &newest {
+        let first = history
+            .messages(Some(&message.conversation), None, 1)
+            .unwrap();
+        assert_eq!(first.as_slice(), std::slice::from_ref(message));
+    }
+    history.index_pending(usize::MAX).unwrap();
+    assert_eq!(history.newest_of_each_conversation().unwrap(), newest);
+    assert!(
+        History::open_in_memory()
+            .unwrap()
+            .newest_of_each_conversation()
+            .unwrap()
+            .is_empty()
     );
 }
 
