@@ -44,6 +44,11 @@
 //! the messages table by id, in the same read transaction as the timeline, so a listing
 //! always holds every stored message once.
 //!
+//! This rests on three rules the store keeps: ids only grow, no message is ever deleted,
+//! and a message's conversation and server time never change once it is stored (outbox
+//! states do, and nothing derived depends on them). A later feature that deletes or
+//! re-times messages has to update the timeline and the totals in the same transaction.
+//!
 //! # Chinese full-text search
 //!
 //! SQLite's FTS5 offers two built-in tokenizers and neither fits:
