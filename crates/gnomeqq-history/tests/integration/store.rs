@@ -5,7 +5,9 @@ use gnomeqq_history::{
     OutboxState, SCHEMA_VERSION,
 };
 
-use crate::support::{TempDir, friend, group, history_with, inbound, outbound};
+use crate::support::{
+    TempDir, database_at_version, friend, group, history_with, inbound, outbound,
+};
 
 #[test]
 fn migrations_bring_an_empty_database_to_the_latest_schema() {
@@ -60,17 +62,14 @@ fn a_version_1_database_keeps_its_index_and_search_sees_every_later_message() {
     let dir = TempDir::new("from-v1");
     {
         // A database as version 1 left it: one message, indexed when it was written.
-        let conn = rusqlite::Connection::open(dir.db()).unwrap();
-        conn.execute_batch(include_str!("../../migrations/001_initial.sql"))
-            .unwrap();
+        let conn = database_at_version(&dir.db(), 1);
         conn.execute_batch(
             "INSERT INTO accounts (id, qq) VALUES (1, '2400000001');
              INSERT INTO conversations (id, account_id, kind, stable_id, name) VALUES (1, 1, 'friend', 'qq:1', 'Bob');
              INSERT INTO contacts (id, account_id, stable_id, name) VALUES (1, 1, 'qq:1', 'Bob');
              INSERT INTO messages (id, conversation_id, direction, sender_id, server_time, text, text_hash, segments_json)
                  VALUES (1, 1, 'in', 1, 1, '旧消息 old', 1, '[]');
-             INSERT INTO messages_fts (rowid, body) VALUES (1, ' 旧  消  息  old');
-             PRAGMA user_version = 1;",
+             INSERT INTO messages_fts (rowid, body) VALUES (1, ' 旧  消  息  old');",
         )
         .unwrap();
     }
@@ -96,20 +95,12 @@ fn a_version_3_database_moves_to_the_timeline_and_keeps_every_message() {
     let dir = TempDir::new("from-v3");
     {
         // A database as version 3 left it, with its two indexes: migrations 001-003 only.
-        let conn = rusqlite::Connection::open(dir.db()).unwrap();
-        for sql in [
-            include_str!("../../migrations/001_initial.sql"),
-            include_str!("../../migrations/002_deferred_search.sql"),
-            include_str!("../../migrations/003_send_schedule.sql"),
-        ] {
-            conn.execute_batch(sql).unwrap();
-        }
+        let conn = database_at_version(&dir.db(), 3);
         conn.execute_batch(
             "INSERT INTO accounts (id, qq) VALUES (1, '2400000001');
              INSERT INTO conversations (id, account_id, kind, stable_id, name)
                  VALUES (1, 1, 'group', 'group:600001', '开发群'), (2, 1, 'friend', 'qq:3100000001', 'Bob');
-             INSERT INTO contacts (id, account_id, stable_id, name) VALUES (1, 1, 'qq:3100000002', 'Alice');
-             PRAGMA user_version = 3;",
+             INSERT INTO contacts (id, account_id, stable_id, name) VALUES (1, 1, 'qq:3100000002', 'Alice');",
         )
         .unwrap();
     }
@@ -214,21 +205,12 @@ fn a_version_4_database_builds_its_timeline_from_what_was_indexed() {
         .collect();
     {
         // Version 4 as the store left it: 30 messages, the first 12 indexed for search.
-        let conn = rusqlite::Connection::open(dir.db()).unwrap();
-        for sql in [
-            include_str!("../../migrations/001_initial.sql"),
-            include_str!("../../migrations/002_deferred_search.sql"),
-            include_str!("../../migrations/003_send_schedule.sql"),
-            include_str!("../../migrations/004_one_message_index.sql"),
-        ] {
-            conn.execute_batch(sql).unwrap();
-        }
+        let conn = database_at_version(&dir.db(), 4);
         conn.execute_batch(
             "INSERT INTO accounts (id, qq) VALUES (1, '2400000001');
              INSERT INTO conversations (id, account_id, kind, stable_id, name)
                  VALUES (1, 1, 'group', 'group:600001', '开发群');
-             INSERT INTO contacts (id, account_id, stable_id, name) VALUES (1, 1, 'qq:3100000002', 'Alice');
-             PRAGMA user_version = 4;",
+             INSERT INTO contacts (id, account_id, stable_id, name) VALUES (1, 1, 'qq:3100000002', 'Alice');",
         )
         .unwrap();
         let mut insert = conn

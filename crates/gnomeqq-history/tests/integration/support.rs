@@ -1,9 +1,31 @@
 //! Temporary databases and message builders shared by the tests.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use gnomeqq_history::{ConversationKey, ConversationKind, Direction, History, NewMessage};
+
+/// The migrations as they shipped, in order: `MIGRATIONS[i]` made version `i + 1`.
+const MIGRATIONS: &[&str] = &[
+    include_str!("../../migrations/001_initial.sql"),
+    include_str!("../../migrations/002_deferred_search.sql"),
+    include_str!("../../migrations/003_send_schedule.sql"),
+    include_str!("../../migrations/004_one_message_index.sql"),
+    include_str!("../../migrations/005_timeline.sql"),
+];
+
+/// A new file at `path` as version `version` of the store left it: its first `version`
+/// migrations applied and `user_version` set, with no rows. Opened with plain SQLite, so
+/// the test writes its rows as that version did before `History` opens it.
+pub fn database_at_version(path: &Path, version: usize) -> rusqlite::Connection {
+    let conn = rusqlite::Connection::open(path).unwrap();
+    for sql in &MIGRATIONS[..version] {
+        conn.execute_batch(sql).unwrap();
+    }
+    conn.pragma_update(None, "user_version", u32::try_from(version).unwrap())
+        .unwrap();
+    conn
+}
 
 /// A directory under the system temp dir, removed on drop.
 pub struct TempDir(PathBuf);

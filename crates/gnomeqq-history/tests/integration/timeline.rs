@@ -18,7 +18,7 @@ use gnomeqq_history::{
 };
 use rusqlite::{Connection, OptionalExtension};
 
-use crate::support::{ACCOUNT, TempDir, friend, group, inbound, outbound};
+use crate::support::{ACCOUNT, TempDir, database_at_version, friend, group, inbound, outbound};
 
 /// A second account sharing the file.
 const OTHER_ACCOUNT: &str = "2400000002";
@@ -521,15 +521,7 @@ fn a_writer_that_reaches_the_lag_bound_catches_up_itself_and_loses_nothing() {
 /// an empty discussion, ties, the extreme times, outbox rows (no hash) in every state,
 /// and the search index up to `indexed_up_to`. Returns the inbound messages written.
 fn version_4_file(path: &Path, indexed_up_to: i64) -> Vec<NewMessage> {
-    let conn = Connection::open(path).unwrap();
-    for sql in [
-        include_str!("../../migrations/001_initial.sql"),
-        include_str!("../../migrations/002_deferred_search.sql"),
-        include_str!("../../migrations/003_send_schedule.sql"),
-        include_str!("../../migrations/004_one_message_index.sql"),
-    ] {
-        conn.execute_batch(sql).unwrap();
-    }
+    let conn = database_at_version(path, 4);
     conn.execute_batch(
         "INSERT INTO accounts (id, qq) VALUES (1, '2400000001'), (2, '2400000002');
          INSERT INTO conversations (id, account_id, kind, stable_id, name) VALUES
@@ -540,8 +532,7 @@ fn version_4_file(path: &Path, indexed_up_to: i64) -> Vec<NewMessage> {
          INSERT INTO contacts (id, account_id, stable_id, name) VALUES
              (1, 1, 'qq:3100000002', 'Alice'),
              (2, 2, 'qq:3100000002', 'Alice'),
-             (3, 1, 'qq:2400000001', 'Me');
-         PRAGMA user_version = 4;",
+             (3, 1, 'qq:2400000001', 'Me');",
     )
     .unwrap();
     let times = [
