@@ -860,7 +860,13 @@ impl Account {
             } => sess_room(&directory, via_group, room),
             Conversation::Friend { .. } => None,
         };
+        let own = directory.is_own(sender);
         Some(IncomingMessage {
+            history_key: crate::records::conversation_key(
+                &directory,
+                conversation,
+                sender_qq.filter(|_| !own),
+            ),
             conversation,
             conversation_name,
             sender_uin: sender.get(),
@@ -870,7 +876,7 @@ impl Account {
                 .friends
                 .get(&sender)
                 .and_then(|f| f.markname.clone()),
-            own: directory.is_own(sender),
+            own,
             time,
             msg_id,
             text: plain_text(&segments),
@@ -1061,17 +1067,6 @@ impl Account {
     /// while uins and gids change (see the `records` module for the forms).
     pub fn stable_id(&self, conversation: Conversation) -> String {
         crate::records::conversation_key(&self.directory(), conversation, None).stable_id
-    }
-
-    /// The history's key of the conversation `message` belongs to: what the store files it
-    /// under, so a view opened from the history and a live message meet in one place.
-    /// (A temporary session is keyed by the sender's QQ number when the server gave it.)
-    pub fn message_key(&self, message: &IncomingMessage) -> gnomeqq_history::ConversationKey {
-        crate::records::conversation_key(
-            &self.directory(),
-            message.conversation,
-            message.sender_qq.filter(|_| !message.own),
-        )
     }
 
     /// The conversation a stable id names in this session. It reaches the same person or

@@ -72,6 +72,11 @@ pub struct IncomingMessage {
     pub segments: Vec<Segment>,
     /// The same as one line of text (faces as `[face:N]`).
     pub text: String,
+    /// The history's key of its conversation, worked out once when the message arrived:
+    /// the key it is stored under, so a view opened from the history and this message
+    /// meet in one place even if the contact lists change in between. (A temporary
+    /// session is keyed by the sender's QQ number when the server gave it.)
+    pub history_key: gnomeqq_history::ConversationKey,
 }
 
 /// Steps of a QR login.

@@ -63,6 +63,10 @@ mod tests {
             msg_id,
             segments: Vec::new(),
             text: text.to_owned(),
+            history_key: gnomeqq_history::ConversationKey::new(
+                gnomeqq_history::ConversationKind::Friend,
+                "qq:1",
+            ),
         }
     }
 

@@ -135,11 +135,7 @@ pub(crate) fn inbound_row(
 ) -> NewMessage {
     NewMessage {
         account: account.to_owned(),
-        conversation: conversation_key(
-            directory,
-            message.conversation,
-            message.sender_qq.filter(|_| !message.own),
-        ),
+        conversation: message.history_key.clone(),
         conversation_name: message.conversation_name.clone(),
         direction: if message.own {
             Direction::Out

@@ -478,7 +478,7 @@ async fn forward(
             AppEvent::Login(step) => ClientEvent::Login(step),
             AppEvent::Notice { kind, text } => ClientEvent::Notice(kind, text),
             AppEvent::Message(message) => ClientEvent::Message(MessageInfo {
-                key: account.message_key(&message),
+                key: message.history_key.clone(),
                 conversation_name: message.conversation_name.clone(),
                 sender_name: message.sender_name.clone(),
                 own: message.own,

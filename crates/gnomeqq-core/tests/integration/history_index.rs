@@ -56,6 +56,12 @@ async fn messages_waiting_for_the_search_index_are_indexed_after_a_stored_batch(
     .await;
     let message = next_message(&mut session.events).await;
     assert_eq!(message.text, "新消息 fresh");
+    // Published under the key it was stored under.
+    let stored = before
+        .messages(Some(&message.history_key), None, 10)
+        .unwrap();
+    assert_eq!(stored.len(), 1);
+    assert_eq!(stored[0].text, message.text);
 
     // The batch was stored before it was published; the index follows it in chunks of
     // 1,000 until fewer wait.

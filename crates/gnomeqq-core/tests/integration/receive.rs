@@ -2,6 +2,7 @@
 //! echoes of our own sends, and senders the directory does not know.
 
 use gnomeqq_core::Conversation;
+use gnomeqq_history::{ConversationKey, ConversationKind};
 use serde_json::json;
 use smartqq_protocol::content::Segment;
 
@@ -94,6 +95,13 @@ async fn discussion_message_arrives_in_the_discussion_with_the_senders_qq_number
         Conversation::Discussion { did: DISCUSSION }
     );
     assert_eq!(message.conversation_name, DISCUSSION_NAME);
+    assert_eq!(
+        message.history_key,
+        ConversationKey::new(
+            ConversationKind::Discussion,
+            format!("discussion:{DISCUSSION}")
+        )
+    );
     assert_eq!(message.sender_uin, session.world.uin(EVE));
     assert_eq!(message.sender_name, "Eve");
     assert_eq!(message.sender_qq, Some(EVE));
@@ -125,6 +133,11 @@ async fn temporary_message_via_a_group_arrives_under_the_card_of_that_group() {
         }
     );
     assert_eq!(message.conversation_name, "静静");
+    // Keyed by the person, so the same chat is found again through another group.
+    assert_eq!(
+        message.history_key,
+        ConversationKey::new(ConversationKind::Temporary, format!("qq:{CHEN_JING}"))
+    );
     assert_eq!(message.sender_uin, chen_jing);
     assert_eq!(message.sender_name, "静静");
     assert_eq!(message.sender_qq, Some(CHEN_JING));
