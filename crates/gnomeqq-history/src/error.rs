@@ -41,6 +41,9 @@ pub enum Error {
     /// No message has this id.
     #[error("no message with id {0}")]
     UnknownMessage(i64),
+    /// Only a message of ours that failed to send can be sent again.
+    #[error("message {0} is not a failed message of ours")]
+    NotRetryable(i64),
     /// Two different texts gave the same dedupe key (same conversation, sender, second,
     /// `msg_id` and 64-bit text hash); the second message was not stored.
     #[error("dedupe key collision in conversation row {conversation_id}")]

@@ -94,15 +94,19 @@ const FIRST_COPY_SQL: &str = "SELECT id, text FROM messages WHERE conversation_i
      AND server_time = ?1 AND sender_id = ?3 AND ifnull(server_msg_id, -1) = ifnull(?4, -1) \
      AND text_hash = ?5";
 
-/// The newest outbox row of a conversation waiting for the echo of text `?4`.
+/// The newest outbox row of a conversation waiting for the echo of text `?4`, written or
+/// sent again at or after `?5` (Unix seconds): its server time is when it was written,
+/// its latest outbox event (Unix milliseconds) when it was last queued. The rows waiting
+/// come from their own small index (migration 006).
 const ECHO_SQL: &str = "SELECT m.id FROM messages m \
      JOIN conversations c ON c.id = m.conversation_id \
      JOIN accounts a ON a.id = c.account_id \
      WHERE a.qq = ?1 AND c.kind = ?2 AND c.stable_id = ?3 \
+       AND m.outbox_state IN ('queued', 'accepted', 'unconfirmed') \
        AND m.direction = 'out' AND m.text_hash IS NULL \
        AND replace(replace(m.text, char(13) || char(10), char(10)), char(13), char(10)) = ?4 \
-       AND m.outbox_state IN ('queued', 'accepted', 'unconfirmed') \
-       AND m.server_time >= ?5 \
+       AND (m.server_time >= ?5 OR (SELECT max(e.at_ms) FROM outbox_events e \
+            WHERE e.message_id = m.id) >= ?5 * 1000) \
      ORDER BY m.id DESC LIMIT 1";
 
 /// The message history of one or more accounts, in one SQLite file.
@@ -245,6 +249,38 @@ impl History {
         tx.commit()?;
 
         Ok(())
+    }
+
+    /// Queues a message of ours that failed to send for another attempt, in its own row:
+    /// it keeps its place in the conversation and its outbox history, and the echo of
+    /// the new attempt confirms it. Returns the message, for the caller to send. Only a
+    /// failed message can be retried: one whose send may have arrived (unconfirmed) would
+    /// reach the recipient twice.
+    pub fn retry_outbound(&mut self, id: i64) -> Result<StoredMessage> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let message = tx
+            .prepare_cached(&format!(
+                "SELECT {MESSAGE_COLUMNS} FROM {MESSAGE_JOINS} WHERE m.id = ?1"
+            ))?
+            .query_row([id], read_message)
+            .optional()?
+            .ok_or(Error::UnknownMessage(id))?;
+        if !matches!(message.outbox_state, Some(OutboxState::Failed(_))) {
+            return Err(Error::NotRetryable(id));
+        }
+        tx.prepare_cached(
+            "UPDATE messages SET outbox_state = 'queued', outbox_reason = NULL WHERE id = ?1",
+        )?
+        .execute(params![id])?;
+        insert_outbox_event(&tx, id, &OutboxState::Queued)?;
+        tx.commit()?;
+
+        Ok(StoredMessage {
+            outbox_state: Some(OutboxState::Queued),
+            ..message
+        })
     }
 
     /// Confirms the outbox row an echo of our own message stands for: the newest row we
@@ -1033,11 +1069,15 @@ mod tests {
     }
 
     #[test]
-    fn an_echo_looks_at_recent_messages_only() {
+    fn an_echo_looks_only_among_its_conversations_rows_awaiting_one() {
         let plan = plan(ECHO_SQL);
 
         assert!(
-            plan.contains(&format!("SEARCH m USING INDEX {INDEX} (server_time>?)")),
+            plan.contains("SEARCH m USING INDEX messages_awaiting_echo (conversation_id=?)"),
+            "{plan}"
+        );
+        assert!(
+            plan.contains("SEARCH e USING INDEX outbox_events_by_message (message_id=?)"),
             "{plan}"
         );
         assert_no_table_scan(&plan, &[]);

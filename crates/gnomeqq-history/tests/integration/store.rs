@@ -16,7 +16,7 @@ fn migrations_bring_an_empty_database_to_the_latest_schema() {
     let history = History::open(dir.db()).unwrap();
 
     assert_eq!(history.schema_version().unwrap(), SCHEMA_VERSION);
-    assert_eq!(SCHEMA_VERSION, 5);
+    assert_eq!(SCHEMA_VERSION, 6);
     drop(history);
     let conn = rusqlite::Connection::open(dir.db()).unwrap();
     let version: u32 = conn
@@ -47,6 +47,7 @@ fn migrations_bring_an_empty_database_to_the_latest_schema() {
             "conversations",
             "index_progress",
             "messages",
+            "messages_awaiting_echo",
             "messages_dedupe",
             "messages_fts",
             "outbox_events",
@@ -184,14 +185,14 @@ fn a_version_3_database_moves_to_the_timeline_and_keeps_every_message() {
     let indexes: Vec<String> = conn
         .prepare(
             "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'messages' \
-             AND name NOT LIKE 'sqlite_%'",
+             AND name NOT LIKE 'sqlite_%' ORDER BY name",
         )
         .unwrap()
         .query_map([], |row| row.get(0))
         .unwrap()
         .collect::<Result<_, _>>()
         .unwrap();
-    assert_eq!(indexes, ["messages_dedupe"]);
+    assert_eq!(indexes, ["messages_awaiting_echo", "messages_dedupe"]);
 }
 
 #[test]
@@ -763,6 +764,102 @@ fn a_database_survives_reopening() {
         .insert_inbound_batch(&[inbound(100, 1, "持久化 test")])
         .unwrap();
     assert_eq!(again, [Inserted::Duplicate(messages[0].id)]);
+}
+
+/// Unix seconds now, as the store stamps outbox events.
+fn now_secs() -> i64 {
+    let since = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap();
+    i64::try_from(since.as_secs()).unwrap()
+}
+
+#[test]
+fn a_failed_message_is_retried_in_its_own_row_and_its_echo_confirms_it_days_later() {
+    let mut history = History::open_in_memory().unwrap();
+    let days_ago = now_secs() - 3 * 86_400;
+    let id = history
+        .insert_outbound(&outbound(days_ago, "重发我 retry me"))
+        .unwrap();
+    history
+        .set_outbox_state(id, &OutboxState::Failed("offline".to_owned()))
+        .unwrap();
+    let echo_window = now_secs() - 300;
+    assert_eq!(
+        history
+            .confirm_echo("2400000001", &friend(), "重发我 retry me", echo_window)
+            .unwrap(),
+        None,
+        "a failed message waits for no echo"
+    );
+
+    let retried = history.retry_outbound(id).unwrap();
+
+    assert_eq!(retried.id, id);
+    assert_eq!(retried.text, "重发我 retry me");
+    assert_eq!(retried.conversation, friend());
+    assert_eq!(retried.outbox_state, Some(OutboxState::Queued));
+    let states: Vec<OutboxState> = history
+        .outbox_events(id)
+        .unwrap()
+        .into_iter()
+        .map(|event| event.state)
+        .collect();
+    assert_eq!(
+        states,
+        [
+            OutboxState::Queued,
+            OutboxState::Failed("offline".to_owned()),
+            OutboxState::Queued
+        ]
+    );
+    history
+        .set_outbox_state(id, &OutboxState::Accepted)
+        .unwrap();
+    // The echo of the new attempt comes now; the row was written three days ago.
+    assert_eq!(
+        history
+            .confirm_echo("2400000001", &friend(), "重发我 retry me", echo_window)
+            .unwrap(),
+        Some(id)
+    );
+    assert_eq!(
+        history.message(id).unwrap().unwrap().outbox_state,
+        Some(OutboxState::Confirmed)
+    );
+    let listed = history.messages(Some(&friend()), None, 10).unwrap();
+    assert_eq!(listed.len(), 1, "one row, not a second copy");
+    assert_eq!(listed[0].server_time, days_ago, "it keeps its place");
+}
+
+#[test]
+fn only_a_failed_message_of_ours_can_be_retried() {
+    let mut history = History::open_in_memory().unwrap();
+    let queued = history.insert_outbound(&outbound(1_000, "排队")).unwrap();
+    let unconfirmed = history.insert_outbound(&outbound(1_001, "未确认")).unwrap();
+    history
+        .set_outbox_state(unconfirmed, &OutboxState::Unconfirmed)
+        .unwrap();
+    let received = history
+        .insert_inbound_batch(&[inbound(1_002, 1, "收到")])
+        .unwrap()[0]
+        .id();
+
+    for id in [queued, unconfirmed, received] {
+        assert!(
+            matches!(history.retry_outbound(id), Err(Error::NotRetryable(found)) if found == id),
+            "message {id}"
+        );
+    }
+    assert!(matches!(
+        history.retry_outbound(999),
+        Err(Error::UnknownMessage(999))
+    ));
+    assert_eq!(
+        history.message(unconfirmed).unwrap().unwrap().outbox_state,
+        Some(OutboxState::Unconfirmed),
+        "a refused retry changes nothing"
+    );
 }
 
 #[test]

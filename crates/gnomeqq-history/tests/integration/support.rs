@@ -12,6 +12,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/003_send_schedule.sql"),
     include_str!("../../migrations/004_one_message_index.sql"),
     include_str!("../../migrations/005_timeline.sql"),
+    include_str!("../../migrations/006_awaiting_echo.sql"),
 ];
 
 /// A new file at `path` as version `version` of the store left it: its first `version`
