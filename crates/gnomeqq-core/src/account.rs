@@ -41,6 +41,9 @@ pub enum Error {
         /// Their names, comma separated.
         candidates: String,
     },
+    /// The history refused or failed what was asked of it (or no history is open).
+    #[error("history: {0}")]
+    History(String),
 }
 
 /// `Result` with the engine's [`Error`].
@@ -891,62 +894,89 @@ impl Account {
         conversation: Conversation,
         text: &str,
     ) -> Result<Vec<SendOutcome>> {
-        let target = match conversation {
-            Conversation::Friend { uin } => SendTarget::Buddy(Uin(uin)),
-            Conversation::Group { gid } => SendTarget::Group(Gid(gid)),
-            Conversation::Discussion { did } => SendTarget::Discussion(DiscussionId(did)),
-            Conversation::Temporary {
-                uin,
-                via_group,
-                room,
-            } => SendTarget::Sess {
-                to: Uin(uin),
-                via: if via_group {
-                    SessVia::Group
-                } else {
-                    SessVia::Discussion
-                },
-                room,
-            },
-        };
+        let target = send_target(conversation);
         let mut outcomes = Vec::new();
         // One send at a time per account, in the order asked, spaced by the pacing; every
-        // part is its own send, stored first and its state recorded. With a history the
-        // slot is reserved in it, so the pacing also holds between processes (a `send`
-        // while `bot` runs).
+        // part is its own send, stored first and its state recorded.
         let mut last_send = self.last_send.lock().await;
         for part in split_message(text, MAX_PART_BYTES) {
-            match self.reserve_send_slot().await {
-                Some(wait) => tokio::time::sleep(wait).await,
-                None => {
-                    if let Some(at) = *last_send {
-                        tokio::time::sleep_until(at + self.pacing).await;
-                    }
-                }
-            }
+            self.wait_for_send_slot(*last_send).await;
             let row = self.record_outbound(conversation, &part).await;
-            let sent = self
-                .client
-                .send(target, &[Segment::Text(part.clone())])
-                .await;
-            let state = match &sent {
-                Ok((outcome, _)) => crate::records::outbox_state(*outcome),
-                Err(error) if error.may_have_been_delivered() => {
-                    gnomeqq_history::OutboxState::Unconfirmed
-                }
-                Err(error) => gnomeqq_history::OutboxState::Failed(error.to_string()),
-            };
-            if let Some(row) = row {
-                self.record_outbox_state(row, state).await;
-            }
+            let sent = self.send_part(target, &part, row).await;
             *last_send = Some(tokio::time::Instant::now());
-            let (outcome, _msg_id) = sent?;
+            let outcome = sent?;
             outcomes.push(outcome);
             if outcome != SendOutcome::Sent {
                 break;
             }
         }
         Ok(outcomes)
+    }
+
+    /// Sends again a message of ours that failed, stored in the history as row `id`. The
+    /// row is queued again rather than copied, so it keeps its place in the conversation
+    /// and shows once; its state follows this attempt and the echo confirms it. The
+    /// conversation is found again from the row's stable id, in this session.
+    pub async fn resend(&self, id: i64) -> Result<SendOutcome> {
+        let stored = from_history(self.with_history(move |history| history.message(id)).await)?
+            .ok_or_else(|| Error::History(format!("no message with id {id}")))?;
+        // Found before the row is queued: a conversation gone from the contact lists
+        // leaves the row failed, as it was.
+        let conversation = self.find_stable(
+            target_kind(stored.conversation.kind),
+            &stored.conversation.stable_id,
+        )?;
+        let retried = from_history(
+            self.with_history(move |history| history.retry_outbound(id))
+                .await,
+        )?;
+
+        let mut last_send = self.last_send.lock().await;
+        self.wait_for_send_slot(*last_send).await;
+        let sent = self
+            .send_part(send_target(conversation), &retried.text, Some(id))
+            .await;
+        *last_send = Some(tokio::time::Instant::now());
+        sent
+    }
+
+    /// Waits for this account's next send slot: reserved in the history's schedule, so
+    /// the pacing also holds between processes (a `send` while `bot` runs), or without a
+    /// history the pacing after `last_send`.
+    async fn wait_for_send_slot(&self, last_send: Option<tokio::time::Instant>) {
+        match self.reserve_send_slot().await {
+            Some(wait) => tokio::time::sleep(wait).await,
+            None => {
+                if let Some(at) = last_send {
+                    tokio::time::sleep_until(at + self.pacing).await;
+                }
+            }
+        }
+    }
+
+    /// Sends one part and records how it went on its history row, when it has one.
+    async fn send_part(
+        &self,
+        target: SendTarget,
+        text: &str,
+        row: Option<i64>,
+    ) -> Result<SendOutcome> {
+        let sent = self
+            .client
+            .send(target, &[Segment::Text(text.to_owned())])
+            .await;
+        let state = match &sent {
+            Ok((outcome, _)) => crate::records::outbox_state(*outcome),
+            Err(error) if error.may_have_been_delivered() => {
+                gnomeqq_history::OutboxState::Unconfirmed
+            }
+            Err(error) => gnomeqq_history::OutboxState::Failed(error.to_string()),
+        };
+        if let Some(row) = row {
+            self.record_outbox_state(row, state).await;
+        }
+        let (outcome, _msg_id) = sent?;
+        Ok(outcome)
     }
 
     /// Stores a part about to be sent, as `Queued`; its row id, or `None` without a history
@@ -1206,6 +1236,45 @@ impl TargetKind {
             Self::Discussion => "discussion",
             Self::Temporary => "room member",
         }
+    }
+}
+
+/// Where a message to `conversation` goes, in the protocol's terms.
+fn send_target(conversation: Conversation) -> SendTarget {
+    match conversation {
+        Conversation::Friend { uin } => SendTarget::Buddy(Uin(uin)),
+        Conversation::Group { gid } => SendTarget::Group(Gid(gid)),
+        Conversation::Discussion { did } => SendTarget::Discussion(DiscussionId(did)),
+        Conversation::Temporary {
+            uin,
+            via_group,
+            room,
+        } => SendTarget::Sess {
+            to: Uin(uin),
+            via: if via_group {
+                SessVia::Group
+            } else {
+                SessVia::Discussion
+            },
+            room,
+        },
+    }
+}
+
+/// What [`Account::with_history`] gave, as the engine's result: no history is an error.
+fn from_history<T>(outcome: Option<std::result::Result<T, String>>) -> Result<T> {
+    outcome
+        .unwrap_or_else(|| Err("no history is open".to_owned()))
+        .map_err(Error::History)
+}
+
+/// The kind of contact a history conversation is with.
+fn target_kind(kind: gnomeqq_history::ConversationKind) -> TargetKind {
+    match kind {
+        gnomeqq_history::ConversationKind::Friend => TargetKind::Friend,
+        gnomeqq_history::ConversationKind::Group => TargetKind::Group,
+        gnomeqq_history::ConversationKind::Discussion => TargetKind::Discussion,
+        gnomeqq_history::ConversationKind::Temporary => TargetKind::Temporary,
     }
 }
 

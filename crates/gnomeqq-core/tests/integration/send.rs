@@ -123,3 +123,81 @@ async fn unconfirmed_part_stops_the_rest_of_a_long_text() {
     assert_eq!(sent.len(), 1, "only the first part went out: {sent:?}");
     assert_eq!(sent[0]["delivered"], false);
 }
+
+/// The outbound rows of a history file, read through a handle of the test's own.
+fn outbound_rows(path: &std::path::Path) -> Vec<gnomeqq_history::StoredMessage> {
+    gnomeqq_history::History::open(path)
+        .unwrap()
+        .messages(None, None, 100)
+        .unwrap()
+        .into_iter()
+        .filter(|message| message.direction == gnomeqq_history::Direction::Out)
+        .collect()
+}
+
+#[tokio::test]
+async fn a_failed_message_is_sent_again_in_its_own_row_and_confirmed_by_its_echo() {
+    use gnomeqq_history::OutboxState;
+
+    let dir = std::env::temp_dir().join(format!("gnomeqq-core-resend-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("history.sqlite3");
+    let session = online().await;
+    assert!(
+        session
+            .account
+            .attach_history(gnomeqq_history::History::open(&path).unwrap())
+    );
+    let _poll = crate::support::start_poll_loop(&session.account);
+    let group = Conversation::Group {
+        gid: session.world.gid(GROUP),
+    };
+    set_knobs(&session.server, json!({"send_result": "102"})).await;
+    let refused = bounded("send", session.account.send_text(group, "再试一次 again"))
+        .await
+        .expect("the send itself completes");
+    assert_eq!(refused, [SendOutcome::Frozen]);
+    let rows = outbound_rows(&path);
+    assert_eq!(rows.len(), 1);
+    assert!(matches!(rows[0].outbox_state, Some(OutboxState::Failed(_))));
+    let id = rows[0].id;
+
+    set_knobs(&session.server, json!({"send_result": "0"})).await;
+    let outcome = bounded("resend", session.account.resend(id))
+        .await
+        .expect("the resend completes");
+
+    assert_eq!(outcome, SendOutcome::Sent);
+    let sent = sent(&session.server).await;
+    assert_eq!(sent.len(), 2, "{sent:?}");
+    assert_eq!(
+        sent[0]["delivered"], false,
+        "the frozen account's send was dropped"
+    );
+    assert_eq!(sent[1]["delivered"], true);
+    assert_eq!(sent[1]["text"], "再试一次 again");
+    // The sandbox echoes our group message through the poll; it confirms the same row.
+    let deadline = std::time::Instant::now() + crate::support::WAIT;
+    let rows = loop {
+        let rows = outbound_rows(&path);
+        let confirmed =
+            rows.first().and_then(|row| row.outbox_state.clone()) == Some(OutboxState::Confirmed);
+        if confirmed || std::time::Instant::now() > deadline {
+            break rows;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    };
+    assert_eq!(rows.len(), 1, "one row, confirmed, and no copy: {rows:?}");
+    assert_eq!(rows[0].id, id);
+    assert_eq!(rows[0].outbox_state, Some(OutboxState::Confirmed));
+
+    // A confirmed message is not sent again.
+    let again = bounded("resend", session.account.resend(id)).await;
+    assert!(
+        matches!(again, Err(gnomeqq_core::account::Error::History(_))),
+        "{again:?}"
+    );
+    assert_eq!(crate::support::sent(&session.server).await.len(), 2);
+    drop(session);
+    let _ = std::fs::remove_dir_all(&dir);
+}
