@@ -12,7 +12,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/003_send_schedule.sql"),
     include_str!("../migrations/004_one_message_index.sql"),
     include_str!("../migrations/005_timeline.sql"),
-    include_str!("../migrations/006_awaiting_echo.sql"),
+    include_str!("../migrations/006_open_outbox.sql"),
 ];
 
 /// The schema version after all migrations; `PRAGMA user_version` of an up-to-date file.

@@ -94,20 +94,37 @@ const FIRST_COPY_SQL: &str = "SELECT id, text FROM messages WHERE conversation_i
      AND server_time = ?1 AND sender_id = ?3 AND ifnull(server_msg_id, -1) = ifnull(?4, -1) \
      AND text_hash = ?5";
 
+/// The rows of our own messages whose send is not settled, as migration 006's partial
+/// index names them: a query must say it in these words for SQLite to use the index.
+const OPEN_OUTBOX: &str = "m.outbox_state IN ('queued', 'accepted', 'unconfirmed', 'failed')";
+
 /// The newest outbox row of a conversation waiting for the echo of text `?4`, written or
 /// sent again at or after `?5` (Unix seconds): its server time is when it was written,
-/// its latest outbox event (Unix milliseconds) when it was last queued. The rows waiting
-/// come from their own small index (migration 006).
-const ECHO_SQL: &str = "SELECT m.id FROM messages m \
-     JOIN conversations c ON c.id = m.conversation_id \
-     JOIN accounts a ON a.id = c.account_id \
-     WHERE a.qq = ?1 AND c.kind = ?2 AND c.stable_id = ?3 \
-       AND m.outbox_state IN ('queued', 'accepted', 'unconfirmed') \
-       AND m.direction = 'out' AND m.text_hash IS NULL \
-       AND replace(replace(m.text, char(13) || char(10), char(10)), char(13), char(10)) = ?4 \
-       AND (m.server_time >= ?5 OR (SELECT max(e.at_ms) FROM outbox_events e \
-            WHERE e.message_id = m.id) >= ?5 * 1000) \
-     ORDER BY m.id DESC LIMIT 1";
+/// its latest outbox event (Unix milliseconds) when it was last queued.
+fn echo_sql() -> String {
+    format!(
+        "SELECT m.id FROM messages m \
+         JOIN conversations c ON c.id = m.conversation_id \
+         JOIN accounts a ON a.id = c.account_id \
+         WHERE a.qq = ?1 AND c.kind = ?2 AND c.stable_id = ?3 \
+           AND {OPEN_OUTBOX} AND m.outbox_state <> 'failed' \
+           AND m.direction = 'out' AND m.text_hash IS NULL \
+           AND replace(replace(m.text, char(13) || char(10), char(10)), char(13), char(10)) = ?4 \
+           AND (m.server_time >= ?5 OR (SELECT max(e.at_ms) FROM outbox_events e \
+                WHERE e.message_id = m.id) >= ?5 * 1000) \
+         ORDER BY m.id DESC LIMIT 1"
+    )
+}
+
+/// The newest failed message of ours with text `?3` in a conversation key.
+fn failed_outbound_sql() -> String {
+    format!(
+        "SELECT m.id FROM messages m JOIN conversations c ON c.id = m.conversation_id \
+         WHERE c.account_id IN (SELECT id FROM accounts) AND c.kind = ?1 AND c.stable_id = ?2 \
+           AND {OPEN_OUTBOX} AND m.outbox_state = 'failed' AND m.text = ?3 \
+         ORDER BY m.id DESC LIMIT 1"
+    )
+}
 
 /// The message history of one or more accounts, in one SQLite file.
 #[derive(Debug)]
@@ -251,6 +268,23 @@ impl History {
         Ok(())
     }
 
+    /// The newest message of ours in `conversation` with exactly this `text` whose send
+    /// failed, if any: what a Retry for a message shown before it was stored refers to.
+    pub fn newest_failed_outbound(
+        &self,
+        conversation: &ConversationKey,
+        text: &str,
+    ) -> Result<Option<i64>> {
+        Ok(self
+            .conn
+            .prepare_cached(&failed_outbound_sql())?
+            .query_row(
+                params![conversation.kind.as_str(), conversation.stable_id, text],
+                |row| row.get(0),
+            )
+            .optional()?)
+    }
+
     /// Queues a message of ours that failed to send for another attempt, in its own row:
     /// it keeps its place in the conversation and its outbox history, and the echo of
     /// the new attempt confirms it. Returns the message, for the caller to send. Only a
@@ -299,7 +333,7 @@ impl History {
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let id: Option<i64> = tx
-            .prepare_cached(ECHO_SQL)?
+            .prepare_cached(&echo_sql())?
             .query_row(
                 params![
                     account,
@@ -941,9 +975,9 @@ fn invalid_column(index: usize, what: &'static str) -> rusqlite::Error {
 #[cfg(test)]
 mod tests {
     use super::{
-        ALL_CONVERSATION_ROWS_SQL, CONVERSATION_ROWS_SQL, CONVERSATIONS_SQL, ECHO_SQL,
-        FIRST_COPY_SQL, History, NEWEST_KEYS_SQL, NEWEST_OF_EACH_SQL, TRAILING_KEYS_SQL, fnv1a,
-        messages_by_id_sql,
+        ALL_CONVERSATION_ROWS_SQL, CONVERSATION_ROWS_SQL, CONVERSATIONS_SQL, FIRST_COPY_SQL,
+        History, NEWEST_KEYS_SQL, NEWEST_OF_EACH_SQL, TRAILING_KEYS_SQL, echo_sql,
+        failed_outbound_sql, fnv1a, messages_by_id_sql,
     };
     use crate::export::{EXPORT_ALL_SQL, EXPORT_CONVERSATION_ROWS_SQL, EXPORT_CONVERSATION_SQL};
     use crate::search::CANDIDATES_SQL;
@@ -1069,18 +1103,21 @@ mod tests {
     }
 
     #[test]
-    fn an_echo_looks_only_among_its_conversations_rows_awaiting_one() {
-        let plan = plan(ECHO_SQL);
+    fn an_echo_and_a_retry_look_only_among_their_conversations_open_sends() {
+        let echo = plan(&echo_sql());
+        let retry = plan(&failed_outbound_sql());
 
+        for plan in [&echo, &retry] {
+            assert!(
+                plan.contains("SEARCH m USING INDEX messages_open_outbox (conversation_id=?)"),
+                "{plan}"
+            );
+            assert_no_table_scan(plan, &[]);
+        }
         assert!(
-            plan.contains("SEARCH m USING INDEX messages_awaiting_echo (conversation_id=?)"),
-            "{plan}"
+            echo.contains("SEARCH e USING INDEX outbox_events_by_message (message_id=?)"),
+            "{echo}"
         );
-        assert!(
-            plan.contains("SEARCH e USING INDEX outbox_events_by_message (message_id=?)"),
-            "{plan}"
-        );
-        assert_no_table_scan(&plan, &[]);
     }
 
     #[test]

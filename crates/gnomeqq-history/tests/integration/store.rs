@@ -47,9 +47,9 @@ fn migrations_bring_an_empty_database_to_the_latest_schema() {
             "conversations",
             "index_progress",
             "messages",
-            "messages_awaiting_echo",
             "messages_dedupe",
             "messages_fts",
+            "messages_open_outbox",
             "outbox_events",
             "outbox_events_by_message",
             "send_schedule",
@@ -192,7 +192,7 @@ fn a_version_3_database_moves_to_the_timeline_and_keeps_every_message() {
         .unwrap()
         .collect::<Result<_, _>>()
         .unwrap();
-    assert_eq!(indexes, ["messages_awaiting_echo", "messages_dedupe"]);
+    assert_eq!(indexes, ["messages_dedupe", "messages_open_outbox"]);
 }
 
 #[test]
@@ -792,8 +792,29 @@ fn a_failed_message_is_retried_in_its_own_row_and_its_echo_confirms_it_days_late
         None,
         "a failed message waits for no echo"
     );
+    assert_eq!(
+        history
+            .newest_failed_outbound(&friend(), "重发我 retry me")
+            .unwrap(),
+        Some(id)
+    );
+    assert_eq!(
+        history
+            .newest_failed_outbound(&group(), "重发我 retry me")
+            .unwrap(),
+        None,
+        "only in its own conversation"
+    );
 
     let retried = history.retry_outbound(id).unwrap();
+
+    assert_eq!(
+        history
+            .newest_failed_outbound(&friend(), "重发我 retry me")
+            .unwrap(),
+        None,
+        "no longer failed"
+    );
 
     assert_eq!(retried.id, id);
     assert_eq!(retried.text, "重发我 retry me");
