@@ -59,6 +59,15 @@ pub struct MessageInfo {
     pub outbox: Option<Outbox>,
 }
 
+/// Whether a send is a message's first attempt or another at one that failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Attempt {
+    /// A new message: stored, then sent.
+    First,
+    /// A message that failed: its stored row is sent again rather than a copy written.
+    Retry,
+}
+
 /// Where one of our messages stands, as the conversation view shows it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Outbox {
@@ -160,6 +169,7 @@ pub struct Session {
 struct SendRequest {
     key: ConversationKey,
     text: String,
+    attempt: Attempt,
     done: tokio::sync::oneshot::Sender<Outbox>,
 }
 
@@ -360,14 +370,24 @@ impl Session {
     }
 
     /// Queues `text` for a conversation at once (so sends keep the order of the calls)
-    /// and returns a future of where it stands once sent.
+    /// and returns a future of where it stands once sent. Another attempt at a message
+    /// that failed ([`Attempt::Retry`]) sends the history's failed row with this text
+    /// again, so the message keeps one row, its place and its states; without one (no
+    /// history) it is sent anew.
     pub fn send(
         &self,
         key: ConversationKey,
         text: String,
+        attempt: Attempt,
     ) -> impl std::future::Future<Output = Outbox> + Send + 'static {
         let (done, outcome) = tokio::sync::oneshot::channel();
-        let queued = self.sends.send(SendRequest { key, text, done }).is_ok();
+        let request = SendRequest {
+            key,
+            text,
+            attempt,
+            done,
+        };
+        let queued = self.sends.send(request).is_ok();
         async move {
             if !queued {
                 return Outbox::Failed(gettext("the session has ended"));
@@ -418,9 +438,28 @@ async fn send_worker(
     mut queue: tokio::sync::mpsc::UnboundedReceiver<SendRequest>,
 ) {
     while let Some(request) = queue.recv().await {
-        let outbox = send_one(&account, &request.key, &request.text).await;
+        let failed_row = match request.attempt {
+            Attempt::Retry => failed_row(&account, &request.key, &request.text).await,
+            Attempt::First => None,
+        };
+        let outbox = match failed_row {
+            Some(row) => outbox_of(account.resend(row).await.map(|outcome| vec![outcome])),
+            None => send_one(&account, &request.key, &request.text).await,
+        };
         let _ = request.done.send(outbox);
     }
+}
+
+/// The history's row of our failed message `text` in conversation `key`, if it has one.
+async fn failed_row(account: &Account, key: &ConversationKey, text: &str) -> Option<i64> {
+    let (key, text) = (key.clone(), text.to_owned());
+    let found = account
+        .with_history(move |history| history.newest_failed_outbound(&key, &text))
+        .await?;
+    found
+        .inspect_err(|error| tracing::warn!("Could not look up the failed message: {error}"))
+        .ok()
+        .flatten()
 }
 
 /// Sends one message and says where it stands.
@@ -431,19 +470,16 @@ async fn send_one(account: &Account, key: &ConversationKey, text: &str) -> Outbo
         ConversationKind::Discussion => TargetKind::Discussion,
         ConversationKind::Temporary => TargetKind::Temporary,
     };
-    let conversation = match account.find_stable(kind, &key.stable_id) {
-        Ok(conversation) => conversation,
-        Err(error) => {
-            tracing::info!("Not sent: {error}");
-            return Outbox::Failed(match error {
-                gnomeqq_core::Error::Ambiguous { .. } => {
-                    gettext("several contacts match this conversation since the last login")
-                }
-                _ => gettext("this contact is not in the contact list of this login"),
-            });
-        }
-    };
-    match account.send_text(conversation, text).await {
+    match account.find_stable(kind, &key.stable_id) {
+        Ok(conversation) => outbox_of(account.send_text(conversation, text).await),
+        Err(error) => outbox_of(Err(error)),
+    }
+}
+
+/// Where a message stands after the engine's answer to its send (the outcome of each
+/// part tried, the last one telling).
+fn outbox_of(sent: gnomeqq_core::Result<Vec<SendOutcome>>) -> Outbox {
+    match sent {
         Ok(outcomes) => match outcomes.last() {
             Some(SendOutcome::Sent) | None => Outbox::Sent,
             Some(SendOutcome::Unconfirmed | SendOutcome::Unrecognised) => Outbox::Unconfirmed,
@@ -454,7 +490,18 @@ async fn send_one(account: &Account, key: &ConversationKey, text: &str) -> Outbo
         }
         Err(error) => {
             tracing::info!("Not sent: {error}");
-            Outbox::Failed(gettext("the server could not be reached"))
+            Outbox::Failed(match error {
+                gnomeqq_core::Error::Ambiguous { .. } => {
+                    gettext("several contacts match this conversation since the last login")
+                }
+                gnomeqq_core::Error::NoMatch { .. } => {
+                    gettext("this contact is not in the contact list of this login")
+                }
+                gnomeqq_core::Error::History(_) => {
+                    gettext("the message could not be found in the history")
+                }
+                _ => gettext("the server could not be reached"),
+            })
         }
     }
 }

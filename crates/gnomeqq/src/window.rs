@@ -17,7 +17,7 @@ use crate::model::{
     Contact, Conversation, ConversationList, Message, key_from_string, key_to_string,
 };
 use crate::runtime::spawn_tokio;
-use crate::session::{ClientEvent, MessageInfo, Outbox, Session, SessionOptions};
+use crate::session::{Attempt, ClientEvent, MessageInfo, Outbox, Session, SessionOptions};
 use gnomeqq_core::account::MAX_PART_BYTES;
 use gnomeqq_core::split_message;
 
@@ -775,7 +775,7 @@ impl Window {
                 outbox: Some(Outbox::Sending),
             };
             let message = conversation.push(&info, true);
-            self.deliver(&conversation, &message, part);
+            self.deliver(&conversation, &message, part, Attempt::First);
         }
         imp.conversations.reposition(&conversation);
         self.select_open_conversation();
@@ -793,19 +793,25 @@ impl Window {
             .find(|message| message.local_id() == local_id && message.outbox_state() == "failed");
         if let Some(message) = message {
             message.set_outbox(&Outbox::Sending);
-            self.deliver(&conversation, &message, message.text());
+            self.deliver(&conversation, &message, message.text(), Attempt::Retry);
         }
     }
 
     /// Sends `text` and shows where it stands on `message`.
-    fn deliver(&self, conversation: &Conversation, message: &Message, text: String) {
+    fn deliver(
+        &self,
+        conversation: &Conversation,
+        message: &Message,
+        text: String,
+        attempt: Attempt,
+    ) {
         let session = self.imp().session.borrow().clone();
         let (Some(session), Some(key)) = (session, conversation.conversation_key()) else {
             message.set_outbox(&Outbox::Failed(gettext("not logged in")));
             return;
         };
         // Queued now, in the order of the calls; only the wait runs on.
-        let sending = spawn_tokio(session.send(key, text));
+        let sending = spawn_tokio(session.send(key, text, attempt));
         glib::spawn_future_local(glib::clone!(
             #[weak]
             message,

@@ -38,6 +38,8 @@ const WAITS: Waits = Waits {
 const FRIEND_QQ: u64 = 3_100_000_001;
 const GREETING: &str = "你好！Are you on GnomeQQ now? 🙂";
 const REPLY: &str = "收到 — replying from the GTK app 👍\nsecond line";
+/// Refused by the server the first time (the account "frozen"), sent on Retry.
+const RETRIED: &str = "第一次被拒绝 — refused once, then sent on Retry";
 /// The sandbox's own account and its password (sandbox only).
 const SANDBOX_QQ: &str = "2400000001";
 const SANDBOX_PASSWORD: &str = "sandbox-password";
@@ -58,7 +60,8 @@ fn main() {
         &["--sandbox", "--data-dir", &data_dir.to_string_lossy()],
         |app| {
             let (app, screenshots) = (app.clone(), screenshots.clone());
-            async move { drive(&app, &screenshots).await }
+            let data_dir = data_dir.clone();
+            async move { drive(&app, &screenshots, &data_dir).await }
         },
     );
     run_scenario(&["--sandbox", "--era", "legacy2015"], |app| {
@@ -180,7 +183,7 @@ async fn control(
         .map_err(|error| error.to_string())
 }
 
-async fn drive(app: &Application, screenshots: &Path) -> Result<(), String> {
+async fn drive(app: &Application, screenshots: &Path, data_dir: &Path) -> Result<(), String> {
     let window = WAITS.until("the main window", || app.main_window()).await?;
     WAITS
         .until("the QR code on the login page", || {
@@ -254,6 +257,7 @@ async fn drive(app: &Application, screenshots: &Path) -> Result<(), String> {
     }
     WAITS.frames_drawn(&window, 3).await?;
     screenshot(&window, &screenshots.join("conversation.png"))?;
+    retry_a_refused_send(&window, &conversation, &sandbox, data_dir).await?;
 
     // Logged in elsewhere: a persistent notice with the way back, and no more sending.
     control(
@@ -276,6 +280,83 @@ async fn drive(app: &Application, screenshots: &Path) -> Result<(), String> {
             (window.is_online() && window.notice().is_none()).then_some(())
         })
         .await?;
+    Ok(())
+}
+
+/// The server refuses a message; it shows as failed, and Retry sends the same message
+/// again: the sandbox sees two attempts, the message turns sent, and the history holds
+/// it once.
+async fn retry_a_refused_send(
+    window: &Window,
+    conversation: &Conversation,
+    sandbox: &str,
+    data_dir: &Path,
+) -> Result<(), String> {
+    let knobs = format!("{sandbox}/sandbox/knobs");
+    control(
+        reqwest::Method::POST,
+        knobs.clone(),
+        Some(json!({"send_result": "102"})),
+    )
+    .await?;
+    let view = window.conversation_view();
+    view.set_composer_text(RETRIED);
+    view.activate_action("conversation.send", None)
+        .map_err(|error| format!("the send action is missing: {error}"))?;
+    let messages = conversation.messages();
+    let message = WAITS
+        .until("the refused message to show as failed", || {
+            (0..messages.n_items())
+                .filter_map(|i| messages.item(i).and_downcast::<gnomeqq::model::Message>())
+                .find(|m| m.text() == RETRIED && m.outbox_state() == "failed")
+        })
+        .await?;
+
+    control(
+        reqwest::Method::POST,
+        knobs,
+        Some(json!({"send_result": "0"})),
+    )
+    .await?;
+    view.activate_action("conversation.retry", Some(&message.local_id().to_variant()))
+        .map_err(|error| format!("the retry action is missing: {error}"))?;
+    WAITS
+        .until("the retried message to be sent", || {
+            matches!(message.outbox_state().as_str(), "sent" | "confirmed").then_some(())
+        })
+        .await?;
+
+    let sent = control(
+        reqwest::Method::GET,
+        format!("{sandbox}/sandbox/sent"),
+        None,
+    )
+    .await?;
+    let attempts: Vec<&Value> = sent
+        .as_array()
+        .map(|all| all.iter().filter(|m| m["text"] == RETRIED).collect())
+        .unwrap_or_default();
+    let delivered: Vec<&Value> = attempts.iter().map(|m| &m["delivered"]).collect();
+    if delivered != [&json!(false), &json!(true)] {
+        return Err(format!(
+            "expected a dropped and a delivered attempt, saw {attempts:?}"
+        ));
+    }
+    let key = conversation
+        .conversation_key()
+        .ok_or("the conversation has no key")?;
+    let qq: u64 = SANDBOX_QQ.parse().map_err(|_| "bad sandbox number")?;
+    let history = gnomeqq_history::History::open(gnomeqq_core::places::history_path(data_dir, qq))
+        .map_err(|error| format!("the history does not open: {error}"))?;
+    let rows = history
+        .messages(Some(&key), None, 100)
+        .map_err(|error| format!("the history does not list: {error}"))?;
+    let stored = rows.iter().filter(|row| row.text == RETRIED).count();
+    if stored != 1 {
+        return Err(format!(
+            "the history holds the retried message {stored} times"
+        ));
+    }
     Ok(())
 }
 
