@@ -42,6 +42,15 @@ pub enum OpenHistoryError {
         #[source]
         source: std::io::Error,
     },
+    /// A history file left readable by others could not be made private.
+    #[error("could not make {path} private")]
+    MakePrivate {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
     /// The database refused to open or migrate.
     #[error("could not open {path}")]
     Open {
@@ -53,14 +62,49 @@ pub enum OpenHistoryError {
     },
 }
 
-/// Opens (creating it and its directory when new) the history of account `qq`.
+/// Opens (creating it and its directory when new) the history of account `qq`. What
+/// people wrote is private: a new directory is 0700 and the database 0600 (SQLite gives
+/// its WAL and shared-memory files the database's mode), and a database an earlier
+/// version left readable by others is made private.
 pub fn open_history(data_dir: &Path, qq: u64) -> Result<History, OpenHistoryError> {
+    use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+
     let path = history_path(data_dir, qq);
+    let create_error = |path: &Path| {
+        let path = path.to_owned();
+        move |source| OpenHistoryError::CreateDir { path, source }
+    };
     if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent).map_err(|source| OpenHistoryError::CreateDir {
-            path: parent.to_owned(),
-            source,
-        })?;
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(parent)
+            .map_err(create_error(parent))?;
+    }
+    // Created empty before SQLite sees it, so it never exists with a wider mode.
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o600)
+        .open(&path)
+        .map_err(create_error(&path))?;
+    for file in [
+        &path,
+        &path.with_extension("sqlite3-wal"),
+        &path.with_extension("sqlite3-shm"),
+    ] {
+        let Ok(metadata) = std::fs::metadata(file) else {
+            continue;
+        };
+        if metadata.permissions().mode() & 0o077 != 0 {
+            std::fs::set_permissions(file, std::fs::Permissions::from_mode(0o600)).map_err(
+                |source| OpenHistoryError::MakePrivate {
+                    path: file.clone(),
+                    source,
+                },
+            )?;
+        }
     }
     History::open(&path).map_err(|source| OpenHistoryError::Open { path, source })
 }
@@ -112,6 +156,29 @@ mod tests {
         );
         assert!(history_path(&dir, 42).exists());
         drop(history);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_history_is_readable_by_its_owner_only() {
+        use std::os::unix::fs::PermissionsExt;
+
+        let mode = |path: &Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+        let dir = std::env::temp_dir().join(format!("gnomeqq-places-mode-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let mut history = open_history(&dir, 42).expect("a new history opens");
+        history.index_pending(1).expect("a write makes the WAL");
+        let path = history_path(&dir, 42);
+
+        assert_eq!(mode(path.parent().unwrap()), 0o700);
+        assert_eq!(mode(&path), 0o600);
+        assert_eq!(mode(&path.with_extension("sqlite3-wal")), 0o600);
+        drop(history);
+
+        // One an earlier version left readable by others is made private when opened.
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        drop(open_history(&dir, 42).expect("the history opens again"));
+        assert_eq!(mode(&path), 0o600);
         let _ = std::fs::remove_dir_all(&dir);
     }
 }
