@@ -8,11 +8,12 @@
 //! `exit`, and the demo checks with `GET /sandbox/sent` that every reply arrived byte-exact.
 
 use std::collections::BTreeMap;
+use std::path::Path;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
 use gnomeqq_core::commands::CommandSpec;
-use gnomeqq_core::{Account, AppEvent, IncomingMessage, TargetKind};
+use gnomeqq_core::{Account, AppEvent, IncomingMessage, TargetKind, places};
 use serde_json::{Value, json};
 use smartqq_client::{Client, ClientOptions};
 use smartqq_emulator::{Config as SandboxConfig, SandboxServer, World};
@@ -95,8 +96,10 @@ fn demo_config() -> anyhow::Result<Config> {
     })
 }
 
-/// Runs the demo; the exit status is 0 only if every reply arrived byte-exact.
-pub async fn run(interactive: bool) -> anyhow::Result<u8> {
+/// Runs the demo; the exit status is 0 only if every reply arrived byte-exact. With
+/// `data_dir` (`--data-dir`) the conversation is kept in that directory's history, to
+/// try `history`, `search` and `export` on afterwards; without it nothing is kept.
+pub async fn run(interactive: bool, data_dir: Option<&Path>) -> anyhow::Result<u8> {
     let world = World::builtin();
     let sandbox_config = SandboxConfig {
         era: smartqq_protocol::api::Era::Smartqq2018,
@@ -123,6 +126,9 @@ pub async fn run(interactive: bool) -> anyhow::Result<u8> {
     };
     let (account, mut events) = Account::new(Client::new(options)?);
     crate::login(&account, &mut events, None, false).await?;
+    if let (Some(dir), Some(session)) = (data_dir, account.client().session()) {
+        account.attach_history(places::open_history(dir, session.qq.get())?);
+    }
     print_contacts(&account);
 
     let poller = account.clone();
@@ -141,6 +147,13 @@ pub async fn run(interactive: bool) -> anyhow::Result<u8> {
     match account.client().logout().await {
         Ok(()) => say("Logged out"),
         Err(error) => eprintln!("Could not log out: {error}"),
+    }
+    if let Some(dir) = data_dir {
+        say(&format!(
+            "The conversation is kept in {}: try `gnomeqq-cli --data-dir {} history`",
+            dir.display(),
+            dir.display()
+        ));
     }
     outcome
 }

@@ -8,7 +8,7 @@ use std::io::Write;
 use std::path::Path;
 
 use anyhow::{Context, bail};
-use gnomeqq_history::{ConversationKey, History, StoredMessage};
+use gnomeqq_history::{ConversationKey, History, StoredMessage, format_utc};
 
 use crate::say;
 
@@ -81,56 +81,17 @@ pub fn parse_since(text: &str) -> anyhow::Result<i64> {
     let [year, month, day] = parts.as_slice() else {
         bail!("--since takes YYYY-MM-DD or Unix seconds, not {text:?}");
     };
-    let (Ok(year), Ok(month), Ok(day)) = (
-        year.parse::<i64>(),
-        month.parse::<u32>(),
-        day.parse::<u32>(),
-    ) else {
+    let (Ok(year), Ok(month), Ok(day)) =
+        (year.parse::<i32>(), month.parse::<u8>(), day.parse::<u8>())
+    else {
         bail!("--since takes YYYY-MM-DD or Unix seconds, not {text:?}");
     };
-    if !(1..=12).contains(&month) || !(1..=31).contains(&day) {
-        bail!("--since: no such date {text:?}");
-    }
-    Ok(days_from_civil(year, month, day) * 86_400)
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
-fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
-    let year = if month <= 2 { year - 1 } else { year };
-    let era = year.div_euclid(400);
-    let year_of_era = year - era * 400;
-    let month = i64::from(month);
-    let day_of_year =
-        (153 * (if month > 2 { month - 3 } else { month + 9 }) + 2) / 5 + i64::from(day) - 1;
-    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
-    era * 146_097 + day_of_era - 719_468
-}
-
-/// `YYYY-MM-DD HH:MM:SS` in UTC.
-pub fn format_time(unix: i64) -> String {
-    let days = unix.div_euclid(86_400);
-    let seconds = unix.rem_euclid(86_400);
-    let (year, month, day) = civil_from_days(days);
-    format!(
-        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02}",
-        seconds / 3600,
-        seconds / 60 % 60,
-        seconds % 60
-    )
-}
-
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let day_of_era = z - era * 146_097;
-    let year_of_era =
-        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    let mp = (5 * day_of_year + 2) / 153;
-    let day = (day_of_year - (153 * mp + 2) / 5 + 1) as u32;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let year = year_of_era + era * 400 + i64::from(month <= 2);
-    (year, month, day)
+    // The calendar refuses the 30th of February as well as the 13th month and years
+    // beyond ±9999.
+    let date = time::Month::try_from(month)
+        .and_then(|month| time::Date::from_calendar_date(year, month, day))
+        .map_err(|_| anyhow::anyhow!("--since: no such date {text:?}"))?;
+    Ok(date.midnight().assume_utc().unix_timestamp())
 }
 
 fn print_message(message: &StoredMessage) {
@@ -141,7 +102,7 @@ fn print_message(message: &StoredMessage) {
         .unwrap_or_default();
     say(&format!(
         "[{}] {} | {}: {}{state}",
-        format_time(message.server_time),
+        format_utc(message.server_time),
         message.conversation_name,
         message.sender_name,
         message.text.replace('\n', "\n    ")
@@ -162,12 +123,17 @@ pub fn history(
     let since = since.map(parse_since).transpose()?;
     if key.is_none() && since.is_none() && !json {
         for summary in history.conversations()? {
+            let noun = if summary.message_count == 1 {
+                "message "
+            } else {
+                "messages"
+            };
             say(&format!(
-                "{:<11} {:<28} {:>6} messages, last {}  ({})",
+                "{:<11} {:<28} {:>6} {noun}, last {}  ({})",
                 summary.key.kind.as_str(),
                 summary.name,
                 summary.message_count,
-                format_time(summary.last_time),
+                format_utc(summary.last_time),
                 summary.key.stable_id
             ));
         }
@@ -200,7 +166,7 @@ pub fn search(history: &History, query: &str, limit: usize, json: bool) -> anyho
         } else {
             say(&format!(
                 "[{}] {} | {}: {}",
-                format_time(hit.message.server_time),
+                format_utc(hit.message.server_time),
                 hit.conversation_name,
                 hit.message.sender_name,
                 hit.snippet.text.replace('\n', " ")
@@ -237,13 +203,23 @@ mod tests {
     fn dates_convert_both_ways() {
         assert_eq!(parse_since("1970-01-01").unwrap(), 0);
         assert_eq!(parse_since("2026-12-04").unwrap(), 1_796_342_400);
-        assert_eq!(format_time(1_796_342_400 + 3661), "2026-12-04 01:01:01");
+        assert_eq!(format_utc(1_796_342_400 + 3661), "2026-12-04 01:01:01 UTC");
         assert_eq!(parse_since("1500000000").unwrap(), 1_500_000_000);
     }
 
     #[test]
     fn bad_dates_are_refused_clearly() {
-        for text in ["yesterday", "2026-13-01", "2026-12", "2026-12-40"] {
+        for text in [
+            "yesterday",
+            "2026-13-01",
+            "2026-12",
+            "2026-12-40",
+            "2026-02-30",
+            "2026-00-10",
+            "1000000000000000-01-01",
+            "9223372036854775807-12-31",
+            "-99999-01-01",
+        ] {
             assert!(
                 parse_since(text).unwrap_err().to_string().contains("since"),
                 "{text}"

@@ -32,10 +32,13 @@ mod terminal;
 #[derive(Debug, Parser)]
 #[command(version, about)]
 struct Cli {
-    /// Base URL of a SmartQQ server (a sandbox); the real hosts when absent.
+    /// Base URL of the SmartQQ server to talk to, such as a sandbox on 127.0.0.1; without
+    /// it, the commands that connect use the real SmartQQ hosts. `demo` runs its own
+    /// sandbox, and `history`, `search` and `export` only read the data directory.
     #[arg(long, global = true, value_name = "URL")]
     server: Option<String>,
-    /// Where GnomeQQ keeps its data (default: the XDG data directory).
+    /// Where GnomeQQ keeps its data (default: the XDG data directory). `demo` keeps its
+    /// conversation there only when this is given.
     #[arg(long, global = true, value_name = "DIR")]
     data_dir: Option<PathBuf>,
     /// Which era's conventions the client follows.
@@ -193,7 +196,7 @@ fn main() -> ExitCode {
 
 async fn run(cli: Cli) -> anyhow::Result<u8> {
     match cli.command {
-        Command::Demo { interactive } => demo::run(interactive).await,
+        Command::Demo { interactive } => demo::run(interactive, cli.data_dir.as_deref()).await,
         Command::Sandbox(args) => sandbox(args).await,
         Command::Login {
             password_for: Some(qq),

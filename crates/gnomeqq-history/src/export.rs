@@ -163,8 +163,9 @@ impl History {
     }
 }
 
-/// `YYYY-MM-DD HH:MM:SS UTC` for Unix seconds (proleptic Gregorian calendar).
-pub(crate) fn format_utc(seconds: i64) -> String {
+/// `YYYY-MM-DD HH:MM:SS UTC` for Unix seconds (proleptic Gregorian calendar), for any
+/// `i64`: a server may send any time.
+pub fn format_utc(seconds: i64) -> String {
     let days = seconds.div_euclid(86_400);
     let second_of_day = seconds.rem_euclid(86_400);
     let (year, month, day) = civil_from_days(days);

@@ -112,6 +112,7 @@ mod search;
 mod store;
 
 pub use error::{Error, Result};
+pub use export::format_utc;
 pub use model::{
     ConversationKey, ConversationKind, ConversationSummary, Direction, Inserted, NewMessage,
     OutboxEvent, OutboxState, SearchHit, Snippet, StoredMessage,
