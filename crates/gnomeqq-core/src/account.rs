@@ -1,6 +1,7 @@
 //! One account at work: login, contact lists, the poll loop, sends, and the events that
 //! come out of them.
 
+use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
@@ -77,6 +78,36 @@ pub struct Account {
     /// Whether a background task is adding stored messages to the search index, so at
     /// most one runs per account.
     indexing: Arc<std::sync::atomic::AtomicBool>,
+    /// The history keys temporary sessions were filed under by their peers' messages.
+    peer_keys: Arc<std::sync::Mutex<PeerKeys>>,
+}
+
+/// A temporary-session message carries its sender's QQ number, which member lists no
+/// longer show, so the session is filed under `qq:N`; our replies, and a conversation
+/// opened again from the history, must find that same key. Kept for the login they were
+/// learned in only: uins change with it.
+#[derive(Debug, Default)]
+struct PeerKeys {
+    session: Option<Arc<smartqq_client::Session>>,
+    keys: HashMap<Conversation, gnomeqq_history::ConversationKey>,
+}
+
+impl PeerKeys {
+    /// The keys learned in `session`; those of an earlier login are dropped.
+    fn of(
+        &mut self,
+        session: Option<Arc<smartqq_client::Session>>,
+    ) -> &mut HashMap<Conversation, gnomeqq_history::ConversationKey> {
+        let same = match (&self.session, &session) {
+            (Some(known), Some(now)) => Arc::ptr_eq(known, now),
+            _ => false,
+        };
+        if !same {
+            self.session = session;
+            self.keys.clear();
+        }
+        &mut self.keys
+    }
 }
 
 /// How stable ids begin (see the `records` module); `find` takes them as well as names.
@@ -157,6 +188,7 @@ impl Account {
             seen: Arc::default(),
             history: Arc::default(),
             indexing: Arc::default(),
+            peer_keys: Arc::default(),
             last_refresh: Arc::default(),
             pacing: DEFAULT_PACING,
             last_send: Arc::default(),
@@ -864,12 +896,17 @@ impl Account {
             Conversation::Friend { .. } => None,
         };
         let own = directory.is_own(sender);
+        let history_key =
+            crate::records::conversation_key(&directory, conversation, sender_qq.filter(|_| !own));
+        let learns_a_key =
+            matches!(conversation, Conversation::Temporary { .. }) && sender_qq.is_some() && !own;
+        if learns_a_key && let Ok(mut learned) = self.peer_keys.lock() {
+            learned
+                .of(self.client.session())
+                .insert(conversation, history_key.clone());
+        }
         Some(IncomingMessage {
-            history_key: crate::records::conversation_key(
-                &directory,
-                conversation,
-                sender_qq.filter(|_| !own),
-            ),
+            history_key,
             conversation,
             conversation_name,
             sender_uin: sender.get(),
@@ -984,7 +1021,9 @@ impl Account {
     async fn record_outbound(&self, conversation: Conversation, text: &str) -> Option<i64> {
         let directory = self.directory();
         let account = directory.own_qq?.to_string();
-        let key = crate::records::conversation_key(&directory, conversation, None);
+        let key = self
+            .learned_key(conversation)
+            .unwrap_or_else(|| crate::records::conversation_key(&directory, conversation, None));
         let name = crate::records::conversation_name(&directory, conversation);
         let row = crate::records::outbound_row(&account, key, &name, &directory.own_nick, text);
         let stored = self
@@ -1110,6 +1149,9 @@ impl Account {
             TargetKind::Temporary => gnomeqq_history::ConversationKind::Temporary,
         };
         let mut found = crate::records::resolve(&self.directory(), kind_of_history, stable_id);
+        if found.is_empty() {
+            found = self.learned_conversations(kind_of_history, stable_id);
+        }
         match found.len() {
             0 => Err(Error::NoMatch {
                 kind: kind.label(),
@@ -1121,6 +1163,38 @@ impl Account {
                 candidates: format!("{n} contacts share this id since the last login"),
             }),
         }
+    }
+
+    /// The history key a temporary session's peer's messages were filed under in this
+    /// login, when one came.
+    fn learned_key(&self, conversation: Conversation) -> Option<gnomeqq_history::ConversationKey> {
+        let mut learned = self.peer_keys.lock().ok()?;
+        learned
+            .of(self.client.session())
+            .get(&conversation)
+            .cloned()
+    }
+
+    /// The conversations of this login whose peers' messages were filed under this key.
+    fn learned_conversations(
+        &self,
+        kind: gnomeqq_history::ConversationKind,
+        stable_id: &str,
+    ) -> Vec<Conversation> {
+        let Ok(mut learned) = self.peer_keys.lock() else {
+            return Vec::new();
+        };
+        let mut found: Vec<Conversation> = learned
+            .of(self.client.session())
+            .iter()
+            .filter(|(_, key)| key.kind == kind && key.stable_id == stable_id)
+            .map(|(conversation, _)| *conversation)
+            .collect();
+        // The same person may have written through two rooms: one is enough to reach
+        // them, and the choice must not depend on the map's order.
+        found.sort_by_key(|conversation| format!("{conversation:?}"));
+        found.truncate(1);
+        found
     }
 
     /// Finds a conversation by name: markname, nickname or uin for friends; name or gid for

@@ -201,3 +201,55 @@ async fn a_failed_message_is_sent_again_in_its_own_row_and_confirmed_by_its_echo
     drop(session);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test]
+async fn a_reply_in_a_temporary_session_is_filed_with_the_peers_messages() {
+    let dir = std::env::temp_dir().join(format!("gnomeqq-core-sess-key-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("history.sqlite3");
+    let mut session = online().await;
+    assert!(
+        session
+            .account
+            .attach_history(gnomeqq_history::History::open(&path).unwrap())
+    );
+    let _poll = crate::support::start_poll_loop(&session.account);
+    // 陈静 is no friend; the group's member list does not show her QQ number, her
+    // message does.
+    crate::support::inject(
+        &session.server,
+        json!({"kind": "sess", "from": crate::support::CHEN_JING, "group": GROUP,
+               "text": "在吗"}),
+    )
+    .await;
+    let message = crate::support::next_message(&mut session.events).await;
+    assert_eq!(
+        message.history_key.stable_id,
+        format!("qq:{}", crate::support::CHEN_JING)
+    );
+
+    let outcomes = bounded(
+        "send",
+        session.account.send_text(message.conversation, "在的"),
+    )
+    .await
+    .expect("the reply completes");
+    let found = session.account.find_stable(
+        gnomeqq_core::TargetKind::Temporary,
+        &message.history_key.stable_id,
+    );
+
+    assert_eq!(outcomes, [SendOutcome::Sent]);
+    let conversation = gnomeqq_history::History::open(&path)
+        .unwrap()
+        .messages(Some(&message.history_key), None, 10)
+        .unwrap();
+    let texts: Vec<&str> = conversation.iter().map(|m| m.text.as_str()).collect();
+    assert_eq!(texts, ["在吗", "在的"], "one conversation in the history");
+    assert_eq!(
+        found.expect("the session is found again by its stable id"),
+        message.conversation
+    );
+    drop(session);
+    let _ = std::fs::remove_dir_all(&dir);
+}
