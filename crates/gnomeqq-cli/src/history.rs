@@ -123,16 +123,14 @@ pub fn history(
     let since = since.map(parse_since).transpose()?;
     if key.is_none() && since.is_none() && !json {
         for summary in history.conversations()? {
-            let noun = if summary.message_count == 1 {
-                "message "
-            } else {
-                "messages"
+            let count = match summary.message_count {
+                1 => "1 message,".to_owned(),
+                count => format!("{count} messages,"),
             };
             say(&format!(
-                "{:<11} {:<28} {:>6} {noun}, last {}  ({})",
+                "{:<11} {:<28} {count:>16} last {}  ({})",
                 summary.key.kind.as_str(),
                 summary.name,
-                summary.message_count,
                 format_utc(summary.last_time),
                 summary.key.stable_id
             ));

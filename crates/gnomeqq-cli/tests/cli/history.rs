@@ -119,7 +119,7 @@ async fn history_without_arguments_lists_each_conversation_listen_printed() {
             finished.stdout
         );
         assert!(
-            matching[0].contains(" 1 messages"),
+            matching[0].contains(" 1 message,"),
             "{conversation}: {}",
             matching[0]
         );
