@@ -9,7 +9,7 @@ use gnomeqq_core::{Connected, SecretServiceStore, SessionStore};
 use crate::support::{account, bounded, inspect, sandbox};
 
 #[tokio::test]
-#[ignore = "needs a Secret Service: .ci/run runs it under dbus-run-session with gnome-keyring"]
+#[ignore = "needs a Secret Service: scripts/test runs it under dbus-run-session with gnome-keyring"]
 async fn secret_service_saves_loads_and_forgets_a_session() {
     let store = SecretServiceStore::connect("http://127.0.0.1:1/store-test")
         .await
@@ -25,7 +25,7 @@ async fn secret_service_saves_loads_and_forgets_a_session() {
 }
 
 #[tokio::test]
-#[ignore = "needs a Secret Service: .ci/run runs it under dbus-run-session with gnome-keyring"]
+#[ignore = "needs a Secret Service: scripts/test runs it under dbus-run-session with gnome-keyring"]
 async fn a_session_kept_in_the_secret_service_is_resumed_without_a_scan() {
     let server = sandbox().await;
     let store = Arc::new(
