@@ -579,12 +579,7 @@ fn outbox_state_changes_are_stored() {
 
     let message = history.message(id).unwrap().unwrap();
     assert_eq!(message.outbox_state, Some(OutboxState::Confirmed));
-    let states: Vec<OutboxState> = history
-        .outbox_events(id)
-        .unwrap()
-        .into_iter()
-        .map(|event| event.state)
-        .collect();
+    let states = outbox_states(&history, id);
     assert_eq!(
         states,
         [
@@ -766,6 +761,16 @@ fn a_database_survives_reopening() {
     assert_eq!(again, [Inserted::Duplicate(messages[0].id)]);
 }
 
+/// The outbox states message `id` went through, oldest first.
+fn outbox_states(history: &History, id: i64) -> Vec<OutboxState> {
+    history
+        .outbox_events(id)
+        .unwrap()
+        .into_iter()
+        .map(|event| event.state)
+        .collect()
+}
+
 /// Unix seconds now, as the store stamps outbox events.
 fn now_secs() -> i64 {
     let since = std::time::SystemTime::now()
@@ -820,12 +825,7 @@ fn a_failed_message_is_retried_in_its_own_row_and_its_echo_confirms_it_days_late
     assert_eq!(retried.text, "重发我 retry me");
     assert_eq!(retried.conversation, friend());
     assert_eq!(retried.outbox_state, Some(OutboxState::Queued));
-    let states: Vec<OutboxState> = history
-        .outbox_events(id)
-        .unwrap()
-        .into_iter()
-        .map(|event| event.state)
-        .collect();
+    let states = outbox_states(&history, id);
     assert_eq!(
         states,
         [
