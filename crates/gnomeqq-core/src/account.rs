@@ -85,7 +85,7 @@ pub struct Account {
 /// A temporary-session message carries its sender's QQ number, which member lists no
 /// longer show, so the session is filed under `qq:N`; our replies, and a conversation
 /// opened again from the history, must find that same key. Kept for the login they were
-/// learned in only: uins change with it.
+/// learned in only: uins change with it (a relink keeps them).
 #[derive(Debug, Default)]
 struct PeerKeys {
     session: Option<Arc<smartqq_client::Session>>,
@@ -93,13 +93,13 @@ struct PeerKeys {
 }
 
 impl PeerKeys {
-    /// The keys learned in `session`; those of an earlier login are dropped.
+    /// The keys learned in `session`'s login; those of an earlier login are dropped.
     fn of(
         &mut self,
         session: Option<Arc<smartqq_client::Session>>,
     ) -> &mut HashMap<Conversation, gnomeqq_history::ConversationKey> {
         let same = match (&self.session, &session) {
-            (Some(known), Some(now)) => Arc::ptr_eq(known, now),
+            (Some(known), Some(now)) => known.same_login(now),
             _ => false,
         };
         if !same {

@@ -91,9 +91,23 @@ pub struct Session {
     vfwebqq: Secret,
     psessionid: Secret,
     clientid: ClientId,
+    /// Which login this is: a relink renews the psessionid but keeps it (and the uins).
+    login: u64,
 }
 
 impl Session {
+    /// A number for a new login, never given to another one in this process.
+    fn new_login() -> u64 {
+        static LOGINS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        LOGINS.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Whether `other` belongs to the same login, renewed by relinks: the uins and gids
+    /// one names are the other's.
+    pub fn same_login(&self, other: &Session) -> bool {
+        self.login == other.login
+    }
+
     /// The current ptwebqq (rotated by poll retcode 116).
     fn ptwebqq(&self) -> Secret {
         self.ptwebqq.read().map(|p| p.clone()).unwrap_or_default()

@@ -205,6 +205,7 @@ impl Client {
             vfwebqq: vfwebqq.vfwebqq,
             psessionid: login.psessionid,
             clientid: ClientId::SMARTQQ,
+            login: Session::new_login(),
         }));
         self.warm_up().await
     }

@@ -134,6 +134,7 @@ impl Client {
             vfwebqq: saved.vfwebqq.clone(),
             psessionid: saved.psessionid.clone(),
             clientid: saved.clientid,
+            login: Session::new_login(),
         }));
         Ok(())
     }
@@ -200,6 +201,7 @@ impl Client {
             vfwebqq: session.vfwebqq.clone(),
             psessionid: login.psessionid,
             clientid: session.clientid,
+            login: session.login,
         }));
         self.check_session().await
     }

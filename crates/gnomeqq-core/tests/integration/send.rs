@@ -253,3 +253,32 @@ async fn a_reply_in_a_temporary_session_is_filed_with_the_peers_messages() {
     drop(session);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test]
+async fn a_temporary_session_is_still_found_by_its_peers_key_after_a_relink() {
+    let mut session = online().await;
+    let poll = crate::support::start_poll_loop(&session.account);
+    crate::support::inject(
+        &session.server,
+        json!({"kind": "sess", "from": crate::support::CHEN_JING, "group": GROUP,
+               "text": "在吗"}),
+    )
+    .await;
+    let message = crate::support::next_message(&mut session.events).await;
+    session.account.stop();
+    bounded("stop", poll).await.unwrap();
+
+    // A relink (poll 121) renews the psessionid; the uins, and so the session, stay.
+    bounded("relink", session.account.client().relink())
+        .await
+        .expect("the relink succeeds");
+    let found = session.account.find_stable(
+        gnomeqq_core::TargetKind::Temporary,
+        &message.history_key.stable_id,
+    );
+
+    assert_eq!(
+        found.expect("the session is found by its stable id after the relink"),
+        message.conversation
+    );
+}
