@@ -116,13 +116,15 @@ fn echo_sql() -> String {
     )
 }
 
-/// The newest failed message of ours with text `?3` in a conversation key.
+/// The first failed message of ours with text `?3` in a conversation key written at or
+/// after `?4` (Unix seconds).
 fn failed_outbound_sql() -> String {
     format!(
         "SELECT m.id FROM messages m JOIN conversations c ON c.id = m.conversation_id \
          WHERE c.account_id IN (SELECT id FROM accounts) AND c.kind = ?1 AND c.stable_id = ?2 \
            AND {OPEN_OUTBOX} AND m.outbox_state = 'failed' AND m.text = ?3 \
-         ORDER BY m.id DESC LIMIT 1"
+           AND m.server_time >= ?4 \
+         ORDER BY m.id LIMIT 1"
     )
 }
 
@@ -268,18 +270,27 @@ impl History {
         Ok(())
     }
 
-    /// The newest message of ours in `conversation` with exactly this `text` whose send
-    /// failed, if any: what a Retry for a message shown before it was stored refers to.
-    pub fn newest_failed_outbound(
+    /// The first message of ours in `conversation` with exactly this `text` whose send
+    /// failed, written at or after `written_since` (Unix seconds), if any: what a Retry
+    /// for a message shown at `written_since` refers to (a message is stored when it is
+    /// handed to the engine, a little after it is shown). An older failed message with
+    /// the same text is not it: the one shown may have failed before it was stored.
+    pub fn failed_outbound(
         &self,
         conversation: &ConversationKey,
         text: &str,
+        written_since: i64,
     ) -> Result<Option<i64>> {
         Ok(self
             .conn
             .prepare_cached(&failed_outbound_sql())?
             .query_row(
-                params![conversation.kind.as_str(), conversation.stable_id, text],
+                params![
+                    conversation.kind.as_str(),
+                    conversation.stable_id,
+                    text,
+                    written_since
+                ],
                 |row| row.get(0),
             )
             .optional()?)

@@ -64,8 +64,12 @@ pub struct MessageInfo {
 pub enum Attempt {
     /// A new message: stored, then sent.
     First,
-    /// A message that failed: its stored row is sent again rather than a copy written.
-    Retry,
+    /// A message that failed, shown at `written` (Unix seconds): its stored row is sent
+    /// again rather than a copy written.
+    Retry {
+        /// When the window showed it (live) or the history stored it (loaded).
+        written: i64,
+    },
 }
 
 /// Where one of our messages stands, as the conversation view shows it.
@@ -439,7 +443,9 @@ async fn send_worker(
 ) {
     while let Some(request) = queue.recv().await {
         let failed_row = match request.attempt {
-            Attempt::Retry => failed_row(&account, &request.key, &request.text).await,
+            Attempt::Retry { written } => {
+                failed_row(&account, &request.key, &request.text, written).await
+            }
             Attempt::First => None,
         };
         let outbox = match failed_row {
@@ -450,11 +456,17 @@ async fn send_worker(
     }
 }
 
-/// The history's row of our failed message `text` in conversation `key`, if it has one.
-async fn failed_row(account: &Account, key: &ConversationKey, text: &str) -> Option<i64> {
+/// The history's row of our failed message `text` in conversation `key`, shown at
+/// `written`, if it has one (its send may have failed before it was stored).
+async fn failed_row(
+    account: &Account,
+    key: &ConversationKey,
+    text: &str,
+    written: i64,
+) -> Option<i64> {
     let (key, text) = (key.clone(), text.to_owned());
     let found = account
-        .with_history(move |history| history.newest_failed_outbound(&key, &text))
+        .with_history(move |history| history.failed_outbound(&key, &text, written))
         .await?;
     found
         .inspect_err(|error| tracing::warn!("Could not look up the failed message: {error}"))

@@ -793,7 +793,10 @@ impl Window {
             .find(|message| message.local_id() == local_id && message.outbox_state() == "failed");
         if let Some(message) = message {
             message.set_outbox(&Outbox::Sending);
-            self.deliver(&conversation, &message, message.text(), Attempt::Retry);
+            let attempt = Attempt::Retry {
+                written: message.time(),
+            };
+            self.deliver(&conversation, &message, message.text(), attempt);
         }
     }
 

@@ -799,13 +799,13 @@ fn a_failed_message_is_retried_in_its_own_row_and_its_echo_confirms_it_days_late
     );
     assert_eq!(
         history
-            .newest_failed_outbound(&friend(), "重发我 retry me")
+            .failed_outbound(&friend(), "重发我 retry me", days_ago)
             .unwrap(),
         Some(id)
     );
     assert_eq!(
         history
-            .newest_failed_outbound(&group(), "重发我 retry me")
+            .failed_outbound(&group(), "重发我 retry me", days_ago)
             .unwrap(),
         None,
         "only in its own conversation"
@@ -815,7 +815,7 @@ fn a_failed_message_is_retried_in_its_own_row_and_its_echo_confirms_it_days_late
 
     assert_eq!(
         history
-            .newest_failed_outbound(&friend(), "重发我 retry me")
+            .failed_outbound(&friend(), "重发我 retry me", days_ago)
             .unwrap(),
         None,
         "no longer failed"
@@ -851,6 +851,41 @@ fn a_failed_message_is_retried_in_its_own_row_and_its_echo_confirms_it_days_late
     let listed = history.messages(Some(&friend()), None, 10).unwrap();
     assert_eq!(listed.len(), 1, "one row, not a second copy");
     assert_eq!(listed[0].server_time, days_ago, "it keeps its place");
+}
+
+#[test]
+fn a_retry_finds_the_failed_row_of_the_message_shown_and_not_an_older_one_with_its_text() {
+    let mut history = History::open_in_memory().unwrap();
+    let now = now_secs();
+    let failed = |history: &mut History, time: i64| {
+        let id = history.insert_outbound(&outbound(time, "好的")).unwrap();
+        history
+            .set_outbox_state(id, &OutboxState::Failed("offline".to_owned()))
+            .unwrap();
+        id
+    };
+    let last_week = failed(&mut history, now - 7 * 86_400);
+    let today = failed(&mut history, now);
+
+    // Each message shown finds its own row: the first failed one written since it was.
+    assert_eq!(
+        history
+            .failed_outbound(&friend(), "好的", now - 7 * 86_400)
+            .unwrap(),
+        Some(last_week)
+    );
+    assert_eq!(
+        history.failed_outbound(&friend(), "好的", now).unwrap(),
+        Some(today)
+    );
+    // A message shown later whose send failed before it was stored has no row.
+    assert_eq!(
+        history
+            .failed_outbound(&friend(), "好的", now + 60)
+            .unwrap(),
+        None,
+        "last week's failed message is not sent in its place"
+    );
 }
 
 #[test]
