@@ -282,3 +282,45 @@ async fn a_temporary_session_is_still_found_by_its_peers_key_after_a_relink() {
         message.conversation
     );
 }
+
+#[tokio::test]
+async fn a_temporary_session_learned_before_a_new_login_is_not_reached_by_its_old_uin() {
+    let mut session = online().await;
+    set_knobs(
+        &session.server,
+        json!({"poll_hold": 1, "reassign_uins_on_login": true}),
+    )
+    .await;
+    let supervisor = tokio::spawn({
+        let account = session.account.clone();
+        async move { account.run_supervised(false).await }
+    });
+    crate::support::inject(
+        &session.server,
+        json!({"kind": "sess", "from": crate::support::CHEN_JING, "group": GROUP,
+               "text": "在吗"}),
+    )
+    .await;
+    let message = crate::support::next_message(&mut session.events).await;
+
+    // The session expires; single sign-on logs in again, with new uins.
+    crate::support::control(&session.server, "/sandbox/session/expire", json!({})).await;
+    loop {
+        if let gnomeqq_core::AppEvent::Reconnected { .. } =
+            crate::support::next_event(&mut session.events).await
+        {
+            break;
+        }
+    }
+    let found = session.account.find_stable(
+        gnomeqq_core::TargetKind::Temporary,
+        &message.history_key.stable_id,
+    );
+
+    assert!(
+        matches!(found, Err(gnomeqq_core::account::Error::NoMatch { .. })),
+        "the session's old uin may name someone else now: {found:?}"
+    );
+    session.account.stop();
+    bounded("stop", supervisor).await.unwrap();
+}
