@@ -202,6 +202,20 @@ async fn a_failed_message_is_sent_again_in_its_own_row_and_confirmed_by_its_echo
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// A temporary-session message from 陈静 through the group. She is no friend; the
+/// group's member list does not show her QQ number, her message does.
+async fn message_from_chen_jing(
+    session: &mut crate::support::Online,
+) -> gnomeqq_core::IncomingMessage {
+    crate::support::inject(
+        &session.server,
+        json!({"kind": "sess", "from": crate::support::CHEN_JING, "group": GROUP,
+               "text": "在吗"}),
+    )
+    .await;
+    crate::support::next_message(&mut session.events).await
+}
+
 #[tokio::test]
 async fn a_reply_in_a_temporary_session_is_filed_with_the_peers_messages() {
     let dir = std::env::temp_dir().join(format!("gnomeqq-core-sess-key-{}", std::process::id()));
@@ -214,15 +228,7 @@ async fn a_reply_in_a_temporary_session_is_filed_with_the_peers_messages() {
             .attach_history(gnomeqq_history::History::open(&path).unwrap())
     );
     let _poll = crate::support::start_poll_loop(&session.account);
-    // 陈静 is no friend; the group's member list does not show her QQ number, her
-    // message does.
-    crate::support::inject(
-        &session.server,
-        json!({"kind": "sess", "from": crate::support::CHEN_JING, "group": GROUP,
-               "text": "在吗"}),
-    )
-    .await;
-    let message = crate::support::next_message(&mut session.events).await;
+    let message = message_from_chen_jing(&mut session).await;
     assert_eq!(
         message.history_key.stable_id,
         format!("qq:{}", crate::support::CHEN_JING)
@@ -258,13 +264,7 @@ async fn a_reply_in_a_temporary_session_is_filed_with_the_peers_messages() {
 async fn a_temporary_session_is_still_found_by_its_peers_key_after_a_relink() {
     let mut session = online().await;
     let poll = crate::support::start_poll_loop(&session.account);
-    crate::support::inject(
-        &session.server,
-        json!({"kind": "sess", "from": crate::support::CHEN_JING, "group": GROUP,
-               "text": "在吗"}),
-    )
-    .await;
-    let message = crate::support::next_message(&mut session.events).await;
+    let message = message_from_chen_jing(&mut session).await;
     session.account.stop();
     bounded("stop", poll).await.unwrap();
 
@@ -295,13 +295,7 @@ async fn a_temporary_session_learned_before_a_new_login_is_not_reached_by_its_ol
         let account = session.account.clone();
         async move { account.run_supervised(false).await }
     });
-    crate::support::inject(
-        &session.server,
-        json!({"kind": "sess", "from": crate::support::CHEN_JING, "group": GROUP,
-               "text": "在吗"}),
-    )
-    .await;
-    let message = crate::support::next_message(&mut session.events).await;
+    let message = message_from_chen_jing(&mut session).await;
 
     // The session expires; single sign-on logs in again, with new uins.
     crate::support::control(&session.server, "/sandbox/session/expire", json!({})).await;

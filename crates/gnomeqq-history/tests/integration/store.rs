@@ -115,30 +115,12 @@ fn a_version_3_database_moves_to_the_timeline_and_keeps_every_message() {
         // Rows written through version 3's indexes, half of them indexed for search, as
         // the engine's background task leaves them; one outbox row, which has no hash.
         let conn = rusqlite::Connection::open(dir.db()).unwrap();
-        let mut insert = conn
-            .prepare(
-                "INSERT INTO messages (conversation_id, direction, sender_id, server_time, \
-                 server_msg_id, text, text_hash, segments_json) \
-                 VALUES (1, 'in', 1, ?1, ?2, ?3, ?4, '[]')",
-            )
-            .unwrap();
-        for message in &batch {
-            let hash = text_hash(&message.text);
-            insert
-                .execute(rusqlite::params![
-                    message.server_time,
-                    message.server_msg_id,
-                    message.text,
-                    hash
-                ])
-                .unwrap();
-        }
+        insert_as_older_versions_did(&conn, &batch);
         conn.execute_batch(
             "INSERT INTO messages (conversation_id, direction, sender_id, server_time, text, segments_json, outbox_state)
                  VALUES (2, 'out', 1, 2000, '旧的回复', '[]', 'queued');",
         )
         .unwrap();
-        drop(insert);
         let mut index = conn
             .prepare("INSERT INTO messages_fts (rowid, body) VALUES (?1, ?2)")
             .unwrap();
@@ -214,23 +196,7 @@ fn a_version_4_database_builds_its_timeline_from_what_was_indexed() {
              INSERT INTO contacts (id, account_id, stable_id, name) VALUES (1, 1, 'qq:3100000002', 'Alice');",
         )
         .unwrap();
-        let mut insert = conn
-            .prepare(
-                "INSERT INTO messages (conversation_id, direction, sender_id, server_time, \
-                 server_msg_id, text, text_hash, segments_json) \
-                 VALUES (1, 'in', 1, ?1, ?2, ?3, ?4, '[]')",
-            )
-            .unwrap();
-        for message in &batch {
-            insert
-                .execute(rusqlite::params![
-                    message.server_time,
-                    message.server_msg_id,
-                    message.text,
-                    text_hash(&message.text)
-                ])
-                .unwrap();
-        }
+        insert_as_older_versions_did(&conn, &batch);
         conn.execute("UPDATE search_progress SET indexed_up_to = 12", [])
             .unwrap();
     }
@@ -388,6 +354,28 @@ fn the_newest_of_each_conversation_is_what_listing_each_gives_first() {
             .unwrap()
             .is_empty()
     );
+}
+
+/// Writes `batch` as inbound messages of conversation row 1 from contact row 1, with
+/// plain SQL as an older version of the store left them (its dedupe key included).
+fn insert_as_older_versions_did(conn: &rusqlite::Connection, batch: &[NewMessage]) {
+    let mut insert = conn
+        .prepare(
+            "INSERT INTO messages (conversation_id, direction, sender_id, server_time, \
+             server_msg_id, text, text_hash, segments_json) \
+             VALUES (1, 'in', 1, ?1, ?2, ?3, ?4, '[]')",
+        )
+        .unwrap();
+    for message in batch {
+        insert
+            .execute(rusqlite::params![
+                message.server_time,
+                message.server_msg_id,
+                message.text,
+                text_hash(&message.text)
+            ])
+            .unwrap();
+    }
 }
 
 /// 64-bit FNV-1a of `text`, as the store keys server-delivered rows (`store::fnv1a`),
