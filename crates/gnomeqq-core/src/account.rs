@@ -476,11 +476,13 @@ impl Account {
             }
             Err(error) => tracing::warn!("Could not load online friends: {error}"),
         }
-        let same_session = match (&session, self.client.session()) {
-            (Some(before), Some(now)) => Arc::ptr_eq(before, &now),
+        // A relink while they loaded renews the psessionid but keeps the uins: the lists
+        // still hold.
+        let same_login = match (&session, self.client.session()) {
+            (Some(before), Some(now)) => before.same_login(&now),
             _ => false,
         };
-        if !same_session {
+        if !same_login {
             tracing::debug!("Dropped contact lists loaded across a relogin");
             return Ok(());
         }
