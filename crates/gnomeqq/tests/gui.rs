@@ -257,7 +257,7 @@ async fn drive(app: &Application, screenshots: &Path, data_dir: &Path) -> Result
     }
     WAITS.frames_drawn(&window, 3).await?;
     screenshot(&window, &screenshots.join("conversation.png"))?;
-    retry_a_refused_send(&window, &conversation, &sandbox, data_dir).await?;
+    retry_a_refused_send(&window, &conversation, &sandbox, data_dir, screenshots).await?;
 
     // Logged in elsewhere: a persistent notice with the way back, and no more sending.
     control(
@@ -291,6 +291,7 @@ async fn retry_a_refused_send(
     conversation: &Conversation,
     sandbox: &str,
     data_dir: &Path,
+    screenshots: &Path,
 ) -> Result<(), String> {
     let knobs = format!("{sandbox}/sandbox/knobs");
     control(
@@ -311,6 +312,8 @@ async fn retry_a_refused_send(
                 .find(|m| m.text() == RETRIED && m.outbox_state() == "failed")
         })
         .await?;
+    WAITS.frames_drawn(window, 3).await?;
+    screenshot(window, &screenshots.join("failed.png"))?;
 
     control(
         reqwest::Method::POST,
