@@ -962,7 +962,7 @@ impl Account {
         // Found before the row is queued: a conversation gone from the contact lists
         // leaves the row failed, as it was.
         let conversation = self.find_stable(
-            target_kind(stored.conversation.kind),
+            stored.conversation.kind.into(),
             &stored.conversation.stable_id,
         )?;
         let retried = from_history(
@@ -1304,6 +1304,18 @@ pub enum TargetKind {
     Temporary,
 }
 
+/// The kind of contact a history conversation is with.
+impl From<gnomeqq_history::ConversationKind> for TargetKind {
+    fn from(kind: gnomeqq_history::ConversationKind) -> Self {
+        match kind {
+            gnomeqq_history::ConversationKind::Friend => Self::Friend,
+            gnomeqq_history::ConversationKind::Group => Self::Group,
+            gnomeqq_history::ConversationKind::Discussion => Self::Discussion,
+            gnomeqq_history::ConversationKind::Temporary => Self::Temporary,
+        }
+    }
+}
+
 impl TargetKind {
     fn label(self) -> &'static str {
         match self {
@@ -1342,16 +1354,6 @@ fn from_history<T>(outcome: Option<std::result::Result<T, String>>) -> Result<T>
     outcome
         .unwrap_or_else(|| Err("no history is open".to_owned()))
         .map_err(Error::History)
-}
-
-/// The kind of contact a history conversation is with.
-fn target_kind(kind: gnomeqq_history::ConversationKind) -> TargetKind {
-    match kind {
-        gnomeqq_history::ConversationKind::Friend => TargetKind::Friend,
-        gnomeqq_history::ConversationKind::Group => TargetKind::Group,
-        gnomeqq_history::ConversationKind::Discussion => TargetKind::Discussion,
-        gnomeqq_history::ConversationKind::Temporary => TargetKind::Temporary,
-    }
 }
 
 /// Splits text into parts of at most `max_bytes` UTF-8 bytes, never inside a grapheme,

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use gettextrs::gettext;
-use gnomeqq_core::{Account, AppEvent, LoginStep, NoticeKind, TargetKind, places};
+use gnomeqq_core::{Account, AppEvent, LoginStep, NoticeKind, places};
 use gnomeqq_history::{ConversationKey, ConversationKind, ConversationSummary, StoredMessage};
 use smartqq_client::{Client, ClientOptions, PasswordCheck};
 use smartqq_emulator::{SandboxServer, World};
@@ -476,13 +476,7 @@ async fn failed_row(
 
 /// Sends one message and says where it stands.
 async fn send_one(account: &Account, key: &ConversationKey, text: &str) -> Outbox {
-    let kind = match key.kind {
-        ConversationKind::Friend => TargetKind::Friend,
-        ConversationKind::Group => TargetKind::Group,
-        ConversationKind::Discussion => TargetKind::Discussion,
-        ConversationKind::Temporary => TargetKind::Temporary,
-    };
-    match account.find_stable(kind, &key.stable_id) {
+    match account.find_stable(key.kind.into(), &key.stable_id) {
         Ok(conversation) => outbox_of(account.send_text(conversation, text).await),
         Err(error) => outbox_of(Err(error)),
     }
